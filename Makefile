@@ -1,0 +1,43 @@
+# xrec: `make reproduce` (all notebooks, paper profile) and `make test` (unit tests + every notebook, smoke profile).
+# Both create the virtual environment on first use.
+
+PYTHON      ?= python3
+VENV        := .venv
+BIN         := $(VENV)/bin
+PROFILE     ?= paper
+REPORTS_DIR ?= $(CURDIR)/reports
+# Data root of the real public datasets: the shared copy when present beside the project, else ./data.
+XREC_DATA_DIR ?= $(firstword $(wildcard $(abspath $(CURDIR)/../shared/data)) $(CURDIR)/data)
+export XREC_DATA_DIR
+# Jupyter/IPython state stays inside the project instead of the home folder.
+export JUPYTER_CONFIG_DIR  := $(CURDIR)/.jupyter/config
+export JUPYTER_RUNTIME_DIR := $(CURDIR)/.jupyter/runtime
+export IPYTHONDIR          := $(CURDIR)/.jupyter/ipython
+export MPLBACKEND          := Agg
+
+.PHONY: setup test reproduce lab data clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+test: setup
+	XREC_REPORTS_DIR=$$(mktemp -d) $(BIN)/python -m pytest -m "not slow" tests notebooks --nbval-lax
+
+reproduce: setup
+	$(BIN)/python -m xrec_lib.runner --profile $(PROFILE) --reports-dir $(REPORTS_DIR) $(if $(FORCE),--force)
+
+lab: setup
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
+
+data: setup
+	$(BIN)/python -m xrec_lib.data.fetch --data-dir $(XREC_DATA_DIR)
+
+clean:
+	rm -rf $(REPORTS_DIR)/.staging-* $(REPORTS_DIR)/failed .jupyter
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,75 @@
+import pytest
+import torch
+import yaml
+
+from xrec_lib import config as config_module
+from xrec_lib.config import load_config, profile_defaults
+from xrec_lib.errors import ConfigError
+
+
+@pytest.fixture
+def profiles(tmp_path, monkeypatch):
+    (tmp_path / "nb.yaml").write_text(yaml.safe_dump({
+        "smoke": {"epochs": 2, "lr": 0.01, "models": ["mf"], "n_seeds": 1},
+        "paper": {"epochs": 200, "lr": 0.001, "models": ["mf", "gcn"], "n_seeds": 5},
+    }))
+    monkeypatch.setattr(config_module, "PROFILE_DIR", tmp_path)
+    monkeypatch.delenv("XREC_DATA_DIR", raising=False)
+    return tmp_path
+
+
+def test_profiles_give_their_values_and_seeds(profiles):
+    smoke = load_config("nb", "smoke", seed=3)
+    paper = load_config("nb", "paper", seed=3)
+    assert smoke["epochs"] == 2 and smoke.seeds == (3,)
+    assert paper["epochs"] == 200 and paper.seeds == (3, 4, 5, 6, 7)
+    assert "n_seeds" not in paper.params
+
+
+def test_overrides_replace_profile_values(profiles):
+    cfg = load_config("nb", "smoke", overrides={"epochs": 7, "lr": 1}, n_seeds=2)
+    assert cfg["epochs"] == 7 and cfg["lr"] == 1.0 and isinstance(cfg["lr"], float)
+    assert cfg.seeds == (0, 1)
+
+
+def test_unknown_override_is_named(profiles):
+    with pytest.raises(ConfigError, match="unknown parameter 'epoch'.*known: epochs, lr, models"):
+        load_config("nb", "smoke", overrides={"epoch": 3})
+
+
+def test_wrong_type_override_is_refused(profiles):
+    with pytest.raises(ConfigError, match="'epochs' expects int"):
+        load_config("nb", "smoke", overrides={"epochs": "many"})
+
+
+def test_unknown_profile_and_notebook(profiles):
+    with pytest.raises(ConfigError, match="unknown profile 'full'"):
+        load_config("nb", "full")
+    with pytest.raises(ConfigError, match="unknown notebook 'missing'"):
+        profile_defaults("missing", "smoke")
+
+
+def test_reading_an_unknown_parameter_names_it(profiles):
+    cfg = load_config("nb", "smoke")
+    with pytest.raises(ConfigError, match="no parameter 'batch'"):
+        cfg["batch"]
+
+
+def test_data_dir_absent_means_none(profiles, tmp_path):
+    assert load_config("nb", "smoke").data_dir is None
+    assert load_config("nb", "smoke", data_dir=tmp_path / "nowhere").data_dir is None
+    assert load_config("nb", "smoke", data_dir=tmp_path).data_dir == tmp_path.resolve()
+
+
+def test_seeding_makes_draws_repeat(profiles):
+    load_config("nb", "smoke", seed=11)
+    first = torch.rand(3)
+    load_config("nb", "smoke", seed=11)
+    assert torch.equal(first, torch.rand(3))
+
+
+def test_every_shipped_profile_has_both_profiles_with_the_same_keys():
+    for path in sorted(config_module.PROFILE_DIR.glob("*.yaml")):
+        smoke, paper = profile_defaults(path.stem, "smoke"), profile_defaults(path.stem, "paper")
+        assert set(smoke) == set(paper), path.name
+        assert paper.get("n_seeds", 1) >= 5, f"{path.name}: the paper profile needs >= 5 seeds"

@@ -1,0 +1,66 @@
+import json
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+
+from xrec_lib.config import RunConfig
+from xrec_lib.results import STAGING_PREFIX, ResultsBundle, remove_stale_staging
+
+
+@pytest.fixture
+def cfg(tmp_path):
+    return RunConfig(notebook="nb", profile="smoke", seeds=(0,), threads=1, device="cpu", data_dir=None,
+                     reports_dir=tmp_path, params={"epochs": 1})
+
+
+def test_bundle_writes_json_tables_and_figures(cfg):
+    bundle = ResultsBundle(cfg)
+    bundle.add_metrics("fig6/synthetic", {"hr": np.float32(0.5), "curve": np.arange(3), "bad": float("nan")})
+    bundle.add_table("fig6", pd.DataFrame({"hr": [0.1]}, index=["mf"]))
+    fig, ax = plt.subplots()
+    ax.plot([0, 1])
+    bundle.add_figure("fig6", fig)
+    bundle.add_dataset("synthetic-000/smoke", synthetic=True, seed=0)
+    bundle.note("real data not present: make data")
+    target = bundle.write()
+    summary = json.loads((target / "results.json").read_text())
+    assert summary["metrics"]["fig6/synthetic"] == {"hr": 0.5, "curve": [0, 1, 2], "bad": None}
+    assert summary["config"]["params"] == {"epochs": 1} and summary["seeds"] == [0]
+    assert summary["datasets"][0]["synthetic"] is True
+    assert summary["environment"]["threads"] == 1 and summary["environment"]["packages"]["torch"]
+    assert summary["wall_time_s"] >= 0
+    for path in ("tables/fig6.csv", "tables/fig6.md", "figures/fig6.png", "figures/fig6.svg"):
+        assert (target / path).stat().st_size > 0
+
+
+def test_rewrite_replaces_the_previous_bundle(cfg):
+    first = ResultsBundle(cfg)
+    first.add_table("old", pd.DataFrame({"a": [1]}))
+    first.write()
+    second = ResultsBundle(cfg)
+    second.write()
+    assert not (cfg.reports_dir / "nb" / "tables").exists()
+    assert [p.name for p in cfg.reports_dir.iterdir()] == ["nb"]
+
+
+def test_failed_write_leaves_previous_bundle_and_no_staging(cfg):
+    ResultsBundle(cfg).write()
+    before = (cfg.reports_dir / "nb" / "results.json").read_text()
+    broken = ResultsBundle(cfg)
+    broken.add_figure("bad", object())  # not a figure: savefig fails while staging
+    with pytest.raises(AttributeError):
+        broken.write()
+    assert (cfg.reports_dir / "nb" / "results.json").read_text() == before
+    assert not list(cfg.reports_dir.glob(STAGING_PREFIX + "*"))
+
+
+def test_stale_staging_is_removed(tmp_path):
+    (tmp_path / f"{STAGING_PREFIX}nb-123").mkdir()
+    (tmp_path / "nb").mkdir()
+    remove_stale_staging(tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == ["nb"]

@@ -1,0 +1,65 @@
+import json
+
+import nbformat
+import pytest
+
+from xrec_lib import runner
+from xrec_lib.errors import ConfigError
+
+PARAMETERS = 'profile = "smoke"\nreports_dir = None\ndata_dir = None\nfail = False'
+BODY = ("from pathlib import Path\n"
+        "assert not fail, 'asked to fail'\n"
+        "Path(reports_dir, NAME).mkdir(exist_ok=True)\n"
+        "Path(reports_dir, NAME, 'results.json').write_text('{}')")
+
+
+def write_notebook(folder, stem, fail=False):
+    notebook = nbformat.v4.new_notebook()
+    parameters = nbformat.v4.new_code_cell(PARAMETERS.replace("fail = False", f"fail = {fail}"))
+    parameters.metadata["tags"] = ["parameters"]
+    notebook.cells = [parameters, nbformat.v4.new_code_cell(f"NAME = {stem!r}\n" + BODY)]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, folder / f"{stem}.ipynb")
+
+
+@pytest.fixture
+def notebooks(tmp_path, monkeypatch):
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    write_notebook(folder, "00_ok")
+    write_notebook(folder, "01_broken", fail=True)
+    write_notebook(folder, "02_ok")
+    monkeypatch.setattr(runner, "NOTEBOOK_DIR", folder)
+    monkeypatch.delenv("XREC_DATA_DIR", raising=False)
+    return folder
+
+
+def test_a_failure_is_recorded_and_the_others_still_run(notebooks, tmp_path):
+    reports = tmp_path / "reports"
+    assert runner.main(["--profile", "smoke", "--reports-dir", str(reports)]) == 1
+    manifest = json.loads((reports / runner.MANIFEST_NAME).read_text())["notebooks"]
+    assert {name: run["status"] for name, run in manifest.items()} == {
+        "00_ok": "ok", "01_broken": "failed", "02_ok": "ok"}
+    assert "asked to fail" in manifest["01_broken"]["error"]
+    assert (reports / "executed" / "02_ok.ipynb").is_file()
+    assert (reports / "failed" / "01_broken.ipynb").is_file()
+    assert not list(reports.rglob(".partial-*"))
+
+
+def test_unchanged_notebooks_are_cached_unless_forced(notebooks, tmp_path):
+    reports = tmp_path / "reports"
+    assert runner.main(["--profile", "smoke", "--reports-dir", str(reports), "00_ok"]) == 0
+    runs = runner.run_all("smoke", ["00_ok"], reports)
+    assert [run.status for run in runs] == ["cached"]
+    assert [run.status for run in runner.run_all("smoke", ["00_ok"], reports, force=True)] == ["ok"]
+    write_notebook(notebooks, "00_ok", fail=False)  # same content: still cached
+    (notebooks / "00_ok.ipynb").write_text((notebooks / "00_ok.ipynb").read_text().replace("mkdir", "mkdir "))
+    assert [run.status for run in runner.run_all("smoke", ["00_ok"], reports)] == ["ok"]
+
+
+def test_unknown_parameter_or_notebook_is_refused_before_running(notebooks, tmp_path):
+    with pytest.raises(ConfigError, match="unknown parameter\\(s\\) epoch"):
+        runner.run_all("smoke", ["00_ok"], tmp_path / "r", extra={"epoch": 3})
+    with pytest.raises(ConfigError, match="unknown notebook\\(s\\) 09_missing"):
+        runner.find_notebooks(["09_missing"])
+    assert runner.main(["--profile", "smoke", "--reports-dir", str(tmp_path / "r"), "-p", "epoch", "3"]) == 2

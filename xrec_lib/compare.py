@@ -1,0 +1,84 @@
+"""Paper-versus-ours tables, seed summaries and verdicts on the papers' claims.
+
+A *claim* is a sentence of a paper of the form "A beats B on metric M" (e.g. paper 000, Fig. 6: "Siamese GCN
+beats RGCN on HR in the sparse scenario"). :func:`judge` decides it from paired measurements of A and B — one
+pair per seed (``paper`` profile, >= 5 seeds) or one pair per evaluated user (a single seed) — with a one-sided
+paired test:
+
+* per-seed pairs: paired t-test (``scipy.stats.ttest_rel``, ``alternative="greater"``);
+* per-user pairs: Wilcoxon signed-rank test (``scipy.stats.wilcoxon``, ``alternative="greater"``,
+  zero differences dropped), as per-user metric differences are far from normal.
+
+Verdict: ``replicated`` when the mean difference has the paper's sign and p < ``alpha``; ``not replicated``
+otherwise; ``not comparable`` when fewer than 2 pairs exist or every difference is zero.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from xrec_lib.errors import DataError
+
+VERDICTS = ("replicated", "not replicated", "not comparable")
+
+
+def seed_summary(per_seed: pd.DataFrame, by: str | Sequence[str] = "model") -> pd.DataFrame:
+    """Mean and standard deviation (ddof=1; 0 for a single seed) of every numeric column, grouped by ``by``."""
+    numeric = per_seed.drop(columns=["seed"], errors="ignore").select_dtypes("number").columns
+    grouped = per_seed.groupby(by, sort=False)[list(numeric)]
+    mean, std = grouped.mean(), grouped.std(ddof=1).fillna(0.0)
+    return pd.concat({"mean": mean, "std": std}, axis=1).swaplevel(axis=1).sort_index(axis=1, level=0,
+                                                                                         sort_remaining=False)
+
+
+def format_mean_std(summary: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
+    """Render a :func:`seed_summary` table as ``"mean ± std"`` strings, one column per metric."""
+    metrics = dict.fromkeys(summary.columns.get_level_values(0))
+    return pd.DataFrame(
+        {m: [f"{a:.{digits}f} ± {s:.{digits}f}" for a, s in zip(summary[(m, "mean")], summary[(m, "std")])]
+         for m in metrics},
+        index=summary.index,
+    )
+
+
+def with_paper(ours: pd.DataFrame, paper: pd.Series | dict, column: str, paper_label: str = "paper") -> pd.DataFrame:
+    """Place the paper's values beside our ``column`` (rows matched on the index; missing -> NaN)."""
+    table = pd.DataFrame({f"ours ({column})": ours[column]})
+    table[f"{paper_label} ({column})"] = pd.Series(paper, dtype=float).reindex(table.index)
+    return table
+
+
+def judge(claim: str, better: Iterable[float], worse: Iterable[float], unit: str, alpha: float = 0.05) -> dict:
+    """Decide "``better`` beats ``worse``" from paired values; ``unit`` is ``"seed"`` or ``"user"``.
+
+    Returns a dict with the claim, verdict, mean difference, p-value, test name and number of pairs.
+    """
+    a, b = np.asarray(list(better), dtype=float), np.asarray(list(worse), dtype=float)
+    if a.shape != b.shape:
+        raise DataError(f"claim {claim!r}: paired values differ in shape {a.shape} vs {b.shape}")
+    if unit not in ("seed", "user"):
+        raise DataError(f"claim {claim!r}: unit must be 'seed' or 'user', got {unit!r}")
+    if np.isnan(a).any() or np.isnan(b).any():
+        raise DataError(f"claim {claim!r}: paired values contain NaN")
+    diff = a - b
+    result = {"claim": claim, "mean_diff": float(diff.mean()) if len(diff) else None, "n_pairs": int(len(diff)),
+              "unit": unit, "test": None, "p_value": None}
+    if len(diff) < 2 or not np.any(diff):
+        return {**result, "verdict": "not comparable"}
+    if unit == "seed":
+        test, p_value = "paired t-test (one-sided)", stats.ttest_rel(a, b, alternative="greater").pvalue
+    else:
+        test, p_value = "Wilcoxon signed-rank (one-sided)", stats.wilcoxon(a, b, alternative="greater").pvalue
+    p_value = float(p_value) if np.isfinite(p_value) else 1.0
+    verdict = "replicated" if diff.mean() > 0 and p_value < alpha else "not replicated"
+    return {**result, "test": test, "p_value": p_value, "verdict": verdict}
+
+
+def verdict_table(verdicts: Iterable[dict]) -> pd.DataFrame:
+    """Verdicts as a table indexed by claim."""
+    columns = ["claim", "verdict", "mean_diff", "p_value", "test", "n_pairs", "unit"]
+    return pd.DataFrame(list(verdicts), columns=columns).set_index("claim")

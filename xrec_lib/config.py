@@ -1,0 +1,163 @@
+"""One configuration flows through a run: papermill parameters -> :class:`RunConfig` -> every function -> results.
+
+Each notebook has a profile file ``xrec_lib/profiles/<notebook>.yaml`` with one mapping per profile::
+
+    smoke:            # CI: minutes on two CPU cores
+      epochs: 2
+    paper:            # the papers' scale
+      epochs: 200
+
+A notebook's parameters cell holds ``profile``, ``seed``, ``n_seeds``, ``data_dir``, ``reports_dir`` and
+``overrides`` (a dict of notebook-specific values); :func:`load_config` merges the profile with the overrides,
+refuses unknown names, and fixes seeds and thread count. Both profiles run the same code path.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import torch
+import yaml
+
+from xrec_lib.errors import ConfigError
+
+PROFILES = ("smoke", "paper")
+PROFILE_DIR = Path(__file__).parent / "profiles"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything a notebook run depends on; recorded verbatim in its results bundle.
+
+    Attributes:
+        notebook: notebook name, e.g. ``"01_siamese_gcn"`` (also the results folder name).
+        profile: ``"smoke"`` or ``"paper"``.
+        seeds: the seeds every experiment repeats over (``seed, seed+1, ...``; ``n_seeds`` of them).
+        threads: torch intra-op threads (numbers are reproducible for a fixed seed *and* thread count).
+        device: ``"cpu"`` or ``"cuda"``.
+        data_dir: root of the real public datasets, or None when absent (real-data sections are then skipped).
+        reports_dir: where the results bundle goes (``<reports_dir>/<notebook>/``).
+        params: the notebook-specific values of the profile after overrides.
+    """
+
+    notebook: str
+    profile: str
+    seeds: tuple[int, ...]
+    threads: int
+    device: str
+    data_dir: Path | None
+    reports_dir: Path
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> Any:
+        try:
+            return self.params[name]
+        except KeyError:
+            known = ", ".join(sorted(self.params)) or "none"
+            raise ConfigError(f"{self.notebook}: no parameter {name!r} (known: {known})") from None
+
+    @property
+    def seed(self) -> int:
+        return self.seeds[0]
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["data_dir"] = str(self.data_dir) if self.data_dir else None
+        out["reports_dir"] = str(self.reports_dir)
+        out["params"] = dict(self.params)
+        return out
+
+
+def profile_defaults(notebook: str, profile: str) -> dict[str, Any]:
+    """The notebook's parameter values under ``profile`` (from ``profiles/<notebook>.yaml``)."""
+    if profile not in PROFILES:
+        raise ConfigError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
+    path = PROFILE_DIR / f"{notebook}.yaml"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in PROFILE_DIR.glob("*.yaml")))
+        raise ConfigError(f"unknown notebook {notebook!r}: no {path.name} (known: {known})")
+    table = yaml.safe_load(path.read_text()) or {}
+    if set(table) != set(PROFILES):
+        raise ConfigError(f"{path.name} must define exactly the profiles {PROFILES}, found {sorted(table)}")
+    return dict(table[profile] or {})
+
+
+def load_config(
+    notebook: str,
+    profile: str = "smoke",
+    seed: int = 0,
+    n_seeds: int | None = None,
+    data_dir: str | Path | None = None,
+    reports_dir: str | Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    threads: int | None = None,
+    device: str | None = None,
+) -> RunConfig:
+    """Build the run configuration, validate every name, and seed ``random``/NumPy/torch.
+
+    ``n_seeds`` defaults to the profile's ``n_seeds`` (1 when absent). ``data_dir`` falls back to the
+    ``XREC_DATA_DIR`` environment variable; ``reports_dir`` to ``XREC_REPORTS_DIR``, then ``<repo>/reports``.
+    ``threads`` falls back to ``XREC_THREADS``, then 2. Unknown override names raise :class:`ConfigError`.
+    """
+    params = profile_defaults(notebook, profile)
+    profile_seeds = int(params.pop("n_seeds", 1))
+    for name, value in (overrides or {}).items():
+        if name not in params:
+            known = ", ".join(sorted(params))
+            raise ConfigError(f"{notebook}: unknown parameter {name!r} in overrides (known: {known})")
+        params[name] = _coerce(name, value, params[name])
+    n_seeds = profile_seeds if n_seeds is None else int(n_seeds)
+    if n_seeds < 1:
+        raise ConfigError(f"n_seeds must be >= 1, got {n_seeds}")
+    config = RunConfig(
+        notebook=notebook,
+        profile=profile,
+        seeds=tuple(int(seed) + i for i in range(n_seeds)),
+        threads=int(threads or os.environ.get("XREC_THREADS", 2)),
+        device=_resolve_device(device),
+        data_dir=_resolve_data_dir(data_dir),
+        reports_dir=Path(reports_dir or os.environ.get("XREC_REPORTS_DIR") or REPO_ROOT / "reports").resolve(),
+        params=params,
+    )
+    torch.set_num_threads(config.threads)
+    seed_everything(config.seed)
+    return config
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch (CPU and CUDA)."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _coerce(name: str, value: Any, default: Any) -> Any:
+    """Keep overrides the same kind as the profile value (ints stay ints, lists stay lists)."""
+    if default is None or value is None or isinstance(value, type(default)):
+        return value
+    if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    raise ConfigError(
+        f"parameter {name!r} expects {type(default).__name__} (profile value {default!r}), got {value!r}"
+    )
+
+
+def _resolve_device(device: str | None) -> str:
+    device = device or os.environ.get("XREC_DEVICE") or ("cuda" if torch.cuda.is_available() else "cpu")
+    if device not in ("cpu", "cuda"):
+        raise ConfigError(f"unknown device {device!r}; use 'cpu' or 'cuda'")
+    return device
+
+
+def _resolve_data_dir(data_dir: str | Path | None) -> Path | None:
+    value = data_dir or os.environ.get("XREC_DATA_DIR")
+    if not value:
+        return None
+    path = Path(value).expanduser().resolve()
+    return path if path.is_dir() else None

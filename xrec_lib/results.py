@@ -1,0 +1,178 @@
+"""The results bundle a notebook leaves in ``reports/<notebook>/``.
+
+A bundle holds ``results.json`` (config, seeds, metrics, datasets used, library versions, git revision,
+hardware, threads, wall time), figures (PNG + SVG) and tables (CSV + Markdown). Everything is staged in a
+hidden folder beside the target and swapped in by :meth:`ResultsBundle.write`, so a run that fails half-way
+leaves the previous bundle untouched and nothing half-written in ``reports/``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+import time
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from xrec_lib.config import REPO_ROOT, RunConfig
+
+TRACKED_PACKAGES = ("torch", "torch-geometric", "transformers", "numpy", "pandas", "scipy", "scikit-learn",
+                    "matplotlib", "seaborn", "papermill")
+STAGING_PREFIX = ".staging-"
+
+
+class ResultsBundle:
+    """Collects a notebook's metrics, tables, figures and data provenance, then writes them atomically."""
+
+    def __init__(self, config: RunConfig):
+        self.config = config
+        self.target = config.reports_dir / config.notebook
+        self.started = time.perf_counter()
+        self.started_at = datetime.now(timezone.utc)
+        self.metrics: dict[str, Any] = {}
+        self.datasets: list[dict[str, Any]] = []
+        self.notes: list[str] = []
+        self._tables: dict[str, pd.DataFrame] = {}
+        self._figures: dict[str, Any] = {}
+
+    def add_metrics(self, key: str, values: Any) -> None:
+        """Store JSON-able results under ``key`` (e.g. ``"fig6/synthetic/sparse"``)."""
+        self.metrics[key] = _jsonable(values)
+
+    def add_table(self, name: str, table: pd.DataFrame) -> None:
+        """Store a table, written as ``tables/<name>.csv`` and ``tables/<name>.md``."""
+        self._tables[name] = table.copy()
+
+    def add_figure(self, name: str, figure: Any) -> None:
+        """Store a matplotlib figure, written as ``figures/<name>.png`` and ``.svg``."""
+        self._figures[name] = figure
+
+    def add_dataset(self, name: str, synthetic: bool, checksum: str | None = None, **details: Any) -> None:
+        """Record a dataset the run used (synthetic or real, with its checksum or generator seed)."""
+        self.datasets.append(_jsonable({"name": name, "synthetic": synthetic, "checksum": checksum, **details}))
+
+    def note(self, text: str) -> None:
+        """Add a line for the reader, e.g. ``"real data not present: make data"``."""
+        self.notes.append(text)
+
+    def write(self) -> Path:
+        """Write everything to a staging folder and swap it in place of ``reports/<notebook>/``."""
+        self.config.reports_dir.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX + self.config.notebook + "-",
+                                        dir=self.config.reports_dir))
+        try:
+            self._write_into(staging)
+            _swap_in(staging, self.target)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return self.target
+
+    def summary(self) -> dict[str, Any]:
+        """The content of ``results.json``."""
+        return {
+            "notebook": self.config.notebook,
+            "config": self.config.to_dict(),
+            "seeds": list(self.config.seeds),
+            "metrics": self.metrics,
+            "datasets": self.datasets,
+            "notes": self.notes,
+            "tables": sorted(self._tables),
+            "figures": sorted(self._figures),
+            "environment": environment(self.config.threads),
+            "started_at": self.started_at.isoformat(timespec="seconds"),
+            "wall_time_s": round(time.perf_counter() - self.started, 3),
+        }
+
+    def _write_into(self, folder: Path) -> None:
+        if self._tables:
+            (folder / "tables").mkdir()
+        for name, table in self._tables.items():
+            table.to_csv(folder / "tables" / f"{name}.csv")
+            (folder / "tables" / f"{name}.md").write_text(table.to_markdown() + "\n")
+        if self._figures:
+            (folder / "figures").mkdir()
+        for name, figure in self._figures.items():
+            for suffix in ("png", "svg"):
+                figure.savefig(folder / "figures" / f"{name}.{suffix}", bbox_inches="tight", dpi=120)
+        (folder / "results.json").write_text(json.dumps(self.summary(), indent=2, allow_nan=False) + "\n")
+
+
+def environment(threads: int) -> dict[str, Any]:
+    """Library versions, git revision, hardware and thread count of this process."""
+    import torch
+
+    return {
+        "python": platform.python_version(),
+        "packages": {name: _version(name) for name in TRACKED_PACKAGES},
+        "git_revision": git_revision(),
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "threads": threads,
+        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+    }
+
+
+def git_revision() -> str | None:
+    """The repository's HEAD commit, with ``+dirty`` when the working tree has changes."""
+    try:
+        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True,
+                             check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return rev + ("+dirty" if dirty else "")
+
+
+def remove_stale_staging(reports_dir: Path) -> None:
+    """Delete staging folders left by runs that were killed before :meth:`ResultsBundle.write` finished."""
+    for stale in Path(reports_dir).glob(STAGING_PREFIX + "*"):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def _swap_in(staging: Path, target: Path) -> None:
+    old = None
+    if target.exists():
+        old = target.with_name(f"{STAGING_PREFIX}old-{target.name}-{os.getpid()}")
+        os.replace(target, old)
+    os.replace(staging, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _version(name: str) -> str | None:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _jsonable(value: Any) -> Any:
+    """Convert NumPy/torch/pandas values to plain JSON types; NaN/inf become None."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, pd.DataFrame):
+        return _jsonable(value.reset_index().to_dict(orient="records"))
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "tolist"):  # numpy arrays/scalars, torch tensors
+        return _jsonable(value.tolist())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    return value

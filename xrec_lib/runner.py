@@ -1,0 +1,186 @@
+"""Run the study's notebooks with papermill: ``python -m xrec_lib.runner --profile smoke``.
+
+For each ``notebooks/NN_*.ipynb`` in order: check the parameter names against the notebook's ``parameters``
+cell, execute it with papermill (kernel ``python3``), and keep the executed copy in ``reports/executed/``.
+A notebook whose inputs (its own text, the ``xrec_lib`` sources, the profile and the parameters) have not
+changed since its last successful run is skipped unless ``--force``. A failing notebook does not stop the
+others; it is recorded in ``reports/run_manifest.json`` (its executed copy goes to ``reports/failed/``), and
+the command exits non-zero at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from xrec_lib.config import PROFILES, REPO_ROOT
+from xrec_lib.errors import ConfigError
+from xrec_lib.results import git_revision, remove_stale_staging
+
+NOTEBOOK_DIR = REPO_ROOT / "notebooks"
+MANIFEST_NAME = "run_manifest.json"
+
+
+@dataclass
+class NotebookRun:
+    """Outcome of one notebook in a run."""
+
+    notebook: str
+    status: str  # "ok", "failed" or "cached"
+    wall_time_s: float
+    input_hash: str
+    executed: str | None
+    error: str | None = None
+
+
+def find_notebooks(names: Sequence[str] | None = None) -> list[Path]:
+    """The notebooks to run, in order; ``names`` selects by stem (e.g. ``00_data_prep``)."""
+    available = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
+    if not names:
+        return available
+    by_name = {path.stem: path for path in available}
+    unknown = [name for name in names if name not in by_name]
+    if unknown:
+        raise ConfigError(f"unknown notebook(s) {', '.join(unknown)}; available: {', '.join(by_name)}")
+    return [by_name[name] for name in names]
+
+
+def check_parameters(notebook: Path, parameters: dict[str, Any]) -> None:
+    """Refuse parameter names the notebook's ``parameters`` cell does not define."""
+    import papermill
+
+    known = papermill.inspect_notebook(str(notebook))
+    unknown = sorted(set(parameters) - set(known))
+    if unknown:
+        raise ConfigError(f"{notebook.name}: unknown parameter(s) {', '.join(unknown)}; "
+                          f"the parameters cell defines {', '.join(sorted(known))}")
+
+
+def input_hash(notebook: Path, parameters: dict[str, Any]) -> str:
+    """Content hash of everything a notebook's results depend on that lives in the repository."""
+    digest = hashlib.sha256()
+    digest.update(notebook.read_bytes())
+    for source in sorted((REPO_ROOT / "xrec_lib").rglob("*")):
+        if source.suffix in (".py", ".yaml", ".json") and "__pycache__" not in source.parts:
+            digest.update(str(source.relative_to(REPO_ROOT)).encode())
+            digest.update(source.read_bytes())
+    digest.update(json.dumps(parameters, sort_keys=True, default=str).encode())
+    return digest.hexdigest()
+
+
+def run_notebook(notebook: Path, parameters: dict[str, Any], reports_dir: Path, previous: dict | None,
+                 force: bool) -> NotebookRun:
+    """Execute one notebook unless its inputs are unchanged since its last successful run."""
+    import papermill
+
+    key = input_hash(notebook, parameters)
+    executed = reports_dir / "executed" / notebook.name
+    if not force and previous and previous.get("input_hash") == key and previous.get("status") in ("ok", "cached") \
+            and executed.is_file() and (reports_dir / notebook.stem / "results.json").is_file():
+        return NotebookRun(notebook.stem, "cached", 0.0, key, str(executed.relative_to(reports_dir)))
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    partial = executed.with_name(f".partial-{notebook.name}")
+    started = time.perf_counter()
+    try:
+        papermill.execute_notebook(str(notebook), str(partial), parameters=parameters, kernel_name="python3",
+                                   cwd=str(NOTEBOOK_DIR), progress_bar=False)
+    except Exception as error:  # papermill re-raises the cell's exception; record it and go on
+        failed = reports_dir / "failed" / notebook.name
+        failed.parent.mkdir(parents=True, exist_ok=True)
+        if partial.exists():
+            os.replace(partial, failed)
+        message = str(error).strip().splitlines()
+        return NotebookRun(notebook.stem, "failed", round(time.perf_counter() - started, 1), key,
+                           str(failed.relative_to(reports_dir)), message[-1] if message else type(error).__name__)
+    os.replace(partial, executed)
+    stale_failure = reports_dir / "failed" / notebook.name
+    stale_failure.unlink(missing_ok=True)
+    return NotebookRun(notebook.stem, "ok", round(time.perf_counter() - started, 1), key,
+                       str(executed.relative_to(reports_dir)))
+
+
+def run_all(profile: str, notebooks: Sequence[str] | None = None, reports_dir: Path | None = None,
+            extra: dict[str, Any] | None = None, force: bool = False) -> list[NotebookRun]:
+    """Run the selected notebooks under ``profile`` and write ``run_manifest.json``; returns their outcomes."""
+    if profile not in PROFILES:
+        raise ConfigError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
+    reports_dir = Path(reports_dir or os.environ.get("XREC_REPORTS_DIR") or REPO_ROOT / "reports").resolve()
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_staging(reports_dir)
+    parameters = {"profile": profile, "reports_dir": str(reports_dir), **(extra or {})}
+    if os.environ.get("XREC_DATA_DIR"):
+        parameters.setdefault("data_dir", os.environ["XREC_DATA_DIR"])
+    selected = find_notebooks(notebooks)
+    for notebook in selected:
+        check_parameters(notebook, parameters)
+    manifest_path = reports_dir / MANIFEST_NAME
+    previous = _read_manifest(manifest_path)
+    runs = []
+    for notebook in selected:
+        print(f"[{profile}] {notebook.stem} ...", flush=True)
+        run = run_notebook(notebook, parameters, reports_dir, previous.get(notebook.stem), force)
+        print(f"[{profile}] {notebook.stem}: {run.status} ({run.wall_time_s:.1f} s)"
+              + (f" - {run.error}" if run.error else ""), flush=True)
+        runs.append(run)
+        previous[notebook.stem] = asdict(run)
+        _write_manifest(manifest_path, profile, previous)
+    return runs
+
+
+def _read_manifest(path: Path) -> dict[str, dict]:
+    if not path.is_file():
+        return {}
+    try:
+        return dict(json.loads(path.read_text()).get("notebooks", {}))
+    except (json.JSONDecodeError, AttributeError):
+        return {}
+
+
+def _write_manifest(path: Path, profile: str, notebooks: dict[str, dict]) -> None:
+    from xrec_lib.results import environment
+
+    content = {"profile": profile, "git_revision": git_revision(), "environment": environment(
+        int(os.environ.get("XREC_THREADS", 2))), "notebooks": notebooks}
+    partial = path.with_name(f".partial-{path.name}")
+    partial.write_text(json.dumps(content, indent=2) + "\n")
+    os.replace(partial, path)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default="paper", choices=PROFILES)
+    parser.add_argument("--reports-dir", type=Path, default=None)
+    parser.add_argument("--force", action="store_true", help="re-run notebooks whose inputs did not change")
+    parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                        help="extra papermill parameter (value parsed as JSON when possible)")
+    parser.add_argument("notebooks", nargs="*", help="notebook stems to run (default: all)")
+    args = parser.parse_args(argv)
+    extra = {name: _parse_value(value) for name, value in args.parameter}
+    try:
+        runs = run_all(args.profile, args.notebooks, args.reports_dir, extra, args.force)
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    failed = [run.notebook for run in runs if run.status == "failed"]
+    if failed:
+        print(f"{len(failed)} notebook(s) failed: {', '.join(failed)} (see reports/failed/)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+if __name__ == "__main__":
+    sys.exit(main())
