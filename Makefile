@@ -30,7 +30,8 @@ test: setup
 	XREC_REPORTS_DIR=$$(mktemp -d) $(BIN)/python -m pytest -m "not slow" tests notebooks --nbval-lax
 
 reproduce: setup
-	$(BIN)/python -m xrec_lib.runner --profile $(PROFILE) --reports-dir $(REPORTS_DIR) $(if $(FORCE),--force)
+	$(BIN)/python -m xrec_lib.runner --profile $(PROFILE) --reports-dir $(REPORTS_DIR) $(if $(FORCE),--force); \
+	status=$$?; $(BIN)/python -m xrec_lib.report --reports-dir $(REPORTS_DIR) && exit $$status
 
 lab: setup
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)

@@ -1,0 +1,204 @@
+import json
+from html.parser import HTMLParser
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from xrec_lib import report  # noqa: E402
+from xrec_lib.errors import DataError  # noqa: E402
+from xrec_lib.report_items import ITEMS, NOTEBOOKS, item_ids, items_of  # noqa: E402
+
+OK, FAILED = "01_siamese_gcn", "04_gconv_transform"
+VERDICTS = [
+    {"claim": "Fig. 6(a): Siamese GCN beats RGCN on hr@20 (sparse)", "verdict": "replicated", "mean_diff": 0.012,
+     "p_value": 0.003, "test": "paired t-test (one-sided)", "n_pairs": 5, "unit": "seed"},
+    {"claim": "Fig. 7(a): Siamese GCN beats GCN on ndcg@20", "verdict": "not replicated", "mean_diff": -0.001,
+     "p_value": 0.71, "test": "paired t-test (one-sided)", "n_pairs": 5, "unit": "seed"},
+    {"claim": "coverage beats GCN", "item": "Fig. 8", "verdict": "not comparable", "mean_diff": 0.0,
+     "p_value": None, "test": None, "n_pairs": 1, "unit": "seed"},
+    {"claim": "Siamese GCN trains faster than RGCN", "verdict": "replicated", "mean_diff": 3.0, "p_value": 0.01,
+     "test": "paired t-test (one-sided)", "n_pairs": 5, "unit": "seed"},
+]
+
+
+def _bundle(folder: Path, name: str, tables: dict, figures: list, verdicts: list, notes: list) -> None:
+    (folder / name / "tables").mkdir(parents=True)
+    (folder / name / "figures").mkdir()
+    for table_name, table in tables.items():
+        table.to_csv(folder / name / "tables" / f"{table_name}.csv")
+        (folder / name / "tables" / f"{table_name}.md").write_text(table.to_markdown())
+    for figure_name in figures:
+        fig, ax = plt.subplots(figsize=(4, 2.5))
+        ax.bar(["Siamese GCN", "RGCN"], [0.12, 0.10])
+        ax.set_title(f"{figure_name} (synthetic)")
+        for suffix in ("png", "svg"):
+            fig.savefig(folder / name / "figures" / f"{figure_name}.{suffix}", dpi=60)
+        plt.close(fig)
+    results = {"notebook": name, "seeds": [0, 1, 2, 3, 4], "metrics": {"verdicts": verdicts},
+               "datasets": [{"name": "cross-border (synthetic)", "synthetic": True, "checksum": None}],
+               "notes": notes, "tables": sorted(tables), "figures": figures,
+               "environment": {"python": "3.11.2"}, "wall_time_s": 41.5}
+    (folder / name / "results.json").write_text(json.dumps(results))
+
+
+def write_fake_reports(folder: Path) -> Path:
+    """A reports folder after a run where 01_siamese_gcn succeeded and 04_gconv_transform failed."""
+    fig6 = pd.DataFrame({"model": ["Siamese GCN", "RGCN"], "data": ["synthetic", "synthetic"],
+                         "ours (hr)": [0.1234567, 0.1011121], "paper (hr)": [0.126, 0.101]}).set_index("model")
+    curve = pd.DataFrame({"k": list(range(5, 45)), "ndcg": [0.01 * k for k in range(40)]})
+    _bundle(folder, OK, {"fig6_hr_synthetic": fig6, "fig7_ndcg_curve": curve, "data_summary": fig6},
+            ["fig6_hr_synthetic", "loss_curves"], VERDICTS, ["real data not present: make data"])
+    # results left by an earlier successful run of the notebook that failed now
+    _bundle(folder, FAILED, {"table1_synthetic": fig6}, [], VERDICTS[:1], [])
+    for sub, name in (("executed", OK), ("failed", FAILED)):
+        (folder / sub).mkdir(exist_ok=True)
+        (folder / sub / f"{name}.ipynb").write_text("{}")
+    runs = {OK: {"notebook": OK, "status": "ok", "wall_time_s": 52.3, "input_hash": "ab" * 32,
+                 "executed": f"executed/{OK}.ipynb", "error": None},
+            FAILED: {"notebook": FAILED, "status": "failed", "wall_time_s": 3.2, "input_hash": "cd" * 32,
+                     "executed": f"failed/{FAILED}.ipynb", "error": "ValueError: boom"}}
+    manifest = {"profile": "smoke", "git_revision": "0123abcd+dirty", "notebooks": runs,
+                "environment": {"python": "3.11.2", "packages": {"torch": "2.13.0"}, "platform": "Linux",
+                                "processor": "x86_64", "cpu_count": 2, "threads": 2, "cuda": None}}
+    (folder / "run_manifest.json").write_text(json.dumps(manifest))
+    return report.build_report(folder)
+
+
+class _Page(HTMLParser):
+    """Text under each element id, every src/href, and the cells of every table."""
+
+    def __init__(self):
+        super().__init__()
+        self.section, self.text, self.links, self.tables, self.in_cell = "top", {}, [], [], False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if attrs.get("id"):
+            self.section = attrs["id"]
+        self.links += [attrs[key] for key in ("src", "href") if key in attrs]
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self.tables[-1][-1].append("")
+            self.in_cell = True
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th"):
+            self.in_cell = False
+
+    def handle_data(self, data):
+        self.text[self.section] = self.text.get(self.section, "") + data
+        if self.in_cell:
+            self.tables[-1][-1][-1] += data
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("reports")
+    index = write_fake_reports(folder)
+    page = _Page()
+    page.feed(index.read_text())
+    return folder, index, page
+
+
+def test_every_registry_item_has_a_section(built):
+    folder, _, page = built
+    markdown = (folder / "index.md").read_text()
+    for item in ITEMS:
+        assert item.label in page.text[item.anchor]
+        assert f'<a id="{item.anchor}"></a>' in markdown
+    assert len(ITEMS) == 21 and {i.paper for i in ITEMS} == {"000", "001", "002"}
+
+
+def test_item_status_follows_the_run(built):
+    _, _, page = built
+    for item in items_of(FAILED):
+        assert "failed" in page.text[item.anchor] and "ValueError: boom" in page.text[item.anchor]
+        assert "produced" not in page.text[item.anchor].replace("not produced", "")
+    assert "Status: produced" in page.text["p000-fig6"]
+    assert "Status: not produced" in page.text["p000-fig8"]  # no files, but its verdict is shown
+    assert "not comparable" in page.text["p000-fig8"]
+    assert "notebook 02_bilinear_attention: not run" in page.text["p000-fig9"]
+    assert "real data not present: make data" in page.text[f"nb-{OK}"]
+    assert "trains faster" in page.text[f"nb-{OK}"]  # a verdict naming no item stays visible
+
+
+def test_verdict_counts_exclude_failed_notebooks(built):
+    _, _, page = built
+    header, counts = page.tables[0][:2]
+    assert dict(zip(header, counts)) == {"replicated": "2", "not replicated": "1", "not comparable": "1",
+                                         "total": "4"}
+
+
+def test_item_tables_and_figures_are_shown(built):
+    _, _, page = built
+    fig6 = page.text["p000-fig6"]
+    assert "0.1235" in fig6 and "0.1260" in fig6 and "synthetic" in fig6
+    assert f"{OK}/figures/fig6_hr_synthetic.png" in page.links
+    assert "fig7_ndcg_curve (40 rows)" in page.text["p000-fig7"]  # long tables fold away
+    assert "loss_curves" in page.text[f"nb-{OK}"] and "data_summary" in page.text[f"nb-{OK}"]
+
+
+def test_every_link_resolves_to_a_file_in_the_folder(built):
+    folder, _, page = built
+    files = [link for link in page.links if not link.startswith("#")]
+    assert f"executed/{OK}.ipynb" in files and f"failed/{FAILED}.ipynb" in files
+    for link in files:
+        assert "://" not in link and not link.startswith("/"), link
+        assert (folder / link).is_file(), link
+    anchors = {link[1:] for link in page.links if link.startswith("#")}
+    assert anchors <= set(page.text)
+
+
+def test_markdown_twin_has_the_same_items_and_links(built):
+    folder, _, _ = built
+    markdown = (folder / "index.md").read_text()
+    assert "| 2 | 1 | 1 | 4 |" in markdown
+    assert f"![Fig. 6 (fig6_hr_synthetic)]({OK}/figures/fig6_hr_synthetic.png)" in markdown
+    assert markdown.count("**failed**") >= len(items_of(FAILED))
+    assert not list(folder.glob(".partial-*"))
+
+
+def test_item_references_and_prefixes():
+    assert item_ids("Fig. 6(a): A beats B; Table III") == {"fig6", "table3"}
+    assert item_ids("Figure 10 and fig1") == {"fig10", "fig1"}
+    assert item_ids("Table Very good") == set()
+    fig1 = next(i for i in ITEMS if i.prefix == "fig6")
+    assert fig1.owns("fig6_hr") and fig1.owns("fig6a") and not fig1.owns("fig60") and not fig1.owns("fig7")
+    for notebook in NOTEBOOKS:
+        mine = items_of(notebook)
+        assert len({i.prefix for i in mine}) == len(mine)
+        assert not any(a.owns(b.prefix) for a in mine for b in mine if a is not b)
+
+
+def test_bad_input_gives_one_clear_error(tmp_path, capsys):
+    assert report.main(["--reports-dir", str(tmp_path / "absent")]) == 2
+    assert "make reproduce" in capsys.readouterr().err
+    (tmp_path / OK).mkdir()
+    (tmp_path / OK / "results.json").write_text(json.dumps({"metrics": {"verdicts": [{"claim": "x",
+                                                                                      "verdict": "maybe"}]}}))
+    with pytest.raises(DataError, match="verdict"):
+        report.build_report(tmp_path)
+    (tmp_path / OK / "results.json").write_text("{not json")
+    with pytest.raises(DataError, match="not valid JSON"):
+        report.build_report(tmp_path)
+
+
+def test_empty_folder_gives_a_report_of_missing_items(tmp_path):
+    index = report.build_report(tmp_path)
+    text = index.read_text()
+    assert text.count("not produced") == len(ITEMS) and "not run" in text
+
+
+def test_long_tables_are_cut_and_linked_to_their_csv(tmp_path, monkeypatch):
+    monkeypatch.setattr(report, "MAX_ROWS", 10)
+    text = write_fake_reports(tmp_path).read_text()
+    assert "fig7_ndcg_curve (first 10 of 40 rows)" in text
+    assert f'href="{OK}/tables/fig7_ndcg_curve.csv"' in text
