@@ -1,0 +1,45 @@
+"""Figures of notebook 03 (paper 001): ablation (Fig. 8), per-epoch curves (Fig. 9), recommender comparison."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+
+
+def ablation_figure(per_seed: pd.DataFrame, data_label: str) -> plt.Figure:
+    """Fig. 8 layout: (a) MAE and (b) non-zero Acc-2 of the four LGT / soft-mapping variants (bars: seed mean,
+    whiskers: standard deviation)."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    for ax, (metric, label) in zip(axes, (("mae", "(a) MAE (lower is better)"), ("acc2_non0", "(b) Acc-2 (non-zero)"))):
+        sns.barplot(per_seed, x="model", y=metric, errorbar="sd", ax=ax, color="tab:blue")
+        ax.set(title=label, xlabel="", ylabel=metric)
+        ax.tick_params(axis="x", rotation=20)
+    fig.suptitle(f"Ablation of LGT and soft mapping ({data_label})")
+    fig.tight_layout()
+    return fig
+
+
+def epoch_curves(history: pd.DataFrame, data_label: str) -> plt.Figure:
+    """Fig. 9 layout: (a) test MAE and (b) test non-zero Acc-2 against the epoch, one line per model (seed mean)."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    for ax, (metric, label) in zip(axes, (("test_mae", "(a) MAE"), ("test_acc2_non0", "(b) Acc-2 (non-zero)"))):
+        sns.lineplot(history, x="epoch", y=metric, hue="model", errorbar=None, marker="o", ax=ax)
+        ax.set(title=label, ylabel=metric)
+    fig.suptitle(f"Results by epoch ({data_label})")
+    fig.tight_layout()
+    return fig
+
+
+def recommender_figure(per_seed: pd.DataFrame, data_label: str) -> plt.Figure:
+    """(a) HR@10 / NDCG@10 and (b) AUC of the short-video recommenders (seed mean, whiskers: std)."""
+    fig, (rank_ax, auc_ax) = plt.subplots(1, 2, figsize=(10, 3.8))
+    ranking = per_seed.melt(id_vars=["model", "seed"], value_vars=["hr@10", "ndcg@10"], var_name="metric")
+    sns.barplot(ranking, x="metric", y="value", hue="model", errorbar="sd", ax=rank_ax)
+    sns.barplot(per_seed, x="model", y="auc", errorbar="sd", ax=auc_ax, color="tab:green")
+    rank_ax.set(title="(a) sampled ranking, 1 + 99 candidates", xlabel="", ylabel="")
+    auc_ax.set(title="(b) AUC", xlabel="")
+    auc_ax.tick_params(axis="x", rotation=20)
+    fig.suptitle(f"BERT + xDeepFM short-video recommender ({data_label})")
+    fig.tight_layout()
+    return fig
