@@ -27,7 +27,7 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	touch $@
 
 test: setup
-	XREC_REPORTS_DIR=$$(mktemp -d) $(BIN)/python -m pytest -m "not slow" tests notebooks --nbval-lax
+	XREC_REPORTS_DIR=$$(mktemp -d) $(BIN)/python -m pytest tests notebooks --nbval-lax
 
 reproduce: setup
 	$(BIN)/python -m xrec_lib.runner --profile $(PROFILE) --reports-dir $(REPORTS_DIR) $(if $(FORCE),--force); \

@@ -53,7 +53,7 @@ steps 1-5 for a ``(config, seed)`` pair and gives the generator's true single-dr
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -144,9 +144,6 @@ class SyntheticCrossDomainConfig:
             raise ConfigError(f"unknown synthetic-data parameters {unknown}; known: {sorted(known)}")
         return cls(**values)
 
-    def with_scenario(self, scenario: str) -> "SyntheticCrossDomainConfig":
-        return replace(self, scenario=scenario)
-
     def _validate(self) -> None:
         if self.scenario not in SCENARIO_TARGET_SHARE:
             raise ConfigError(f"scenario {self.scenario!r} is unknown; use one of {sorted(SCENARIO_TARGET_SHARE)}")
@@ -221,7 +218,11 @@ def latent_model(config: SyntheticCrossDomainConfig, seed: int) -> LatentModel:
 
 
 def generate_crossdomain(config: SyntheticCrossDomainConfig, seed: int) -> CrossDomainDataset:
-    """Draw one synthetic cross-domain dataset (module docstring); identical arrays for identical arguments."""
+    """Draw one synthetic cross-domain dataset (module docstring).
+
+    The same ``(config, seed)`` gives identical arrays on one platform; scores are float32 BLAS products, so
+    another BLAS build may order a rare near-tie differently. ``meta`` holds the config dict and the seed.
+    """
     catalogue_rng, activity_rng, sampling_rng, split_rng = _streams(seed)
     model = _build_catalogue(config, catalogue_rng)
     pools = _pools(model)
@@ -229,7 +230,7 @@ def generate_crossdomain(config: SyntheticCrossDomainConfig, seed: int) -> Cross
     user, product = _sample_interactions(model, pools, {TARGET: target_counts, SOURCE: source_counts}, sampling_rng)
     in_train = np.zeros(len(user), dtype=bool)
     in_train[split_rng.permutation(len(user))[: round(config.train_fraction * len(user))]] = True
-    seller_product = np.flatnonzero(model.seller_of_product >= 0)
+    sold = np.flatnonzero(model.seller_of_product >= 0)
     return CrossDomainDataset(
         name=f"{GENERATOR_NAME}/{config.preset}/{config.scenario}",
         synthetic=True,
@@ -241,7 +242,7 @@ def generate_crossdomain(config: SyntheticCrossDomainConfig, seed: int) -> Cross
         user_market=model.user_market,
         product_market=model.product_market,
         supplier_of_product=model.supplier_of_product,
-        seller_product=np.stack([model.seller_of_product[seller_product], seller_product]),
+        seller_product=np.stack([model.seller_of_product[sold], sold]),
         seller_supplier=model.seller_suppliers,
         train=_sorted_interactions(user[in_train], product[in_train], model.product_domain),
         test=_sorted_interactions(user[~in_train], product[~in_train], model.product_domain),
