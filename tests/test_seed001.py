@@ -21,7 +21,7 @@ from xrec_lib.plots import seed001 as plots
 TINY = MultimodalShape("tiny", (24, 8, 10), {"text": 6, "audio": 3, "vision": 4}, seq_len=5)
 PARAMS = dict(dim=8, n_heads=2, hidden=8, dropout=0.0, epochs=2, lr=1e-3, batch_size=8)
 REC = dict(emb_dim=4, cin_layers=[4, 2], cin_variant="deepctr", rec_lr=1e-2, rec_epochs=1, n_train_negatives=1,
-           rec_batch_size=64, n_eval_negatives=9, n_auc_negatives=4)
+           rec_batch_size=64, n_eval_negatives=9)
 
 
 def test_regression_metrics_by_hand():
@@ -69,20 +69,40 @@ def test_run_models_is_deterministic_and_tables_build():
     assert ("mae", "paper") in table.columns and ("Proposed (LGT + SM + UFF + SLGM) (ours)", "synthetic tiny") in table.index
     labels = mm.slgm_label_table(runs[(mm.PROPOSED, 0)], data["train"], n_samples=3)
     assert list(labels.columns) == ["M", "SLGM-T", "SLGM-A", "SLGM-V"] and len(labels) == 5 + 3
-    verdicts = mm.verdicts(first, "tiny")
+    verdicts = mm.verdicts(first, "tiny", "table3")
+    assert [v["item"] for v in verdicts] == ["table3", "table3"]
     assert {v["verdict"] for v in verdicts} <= {"replicated", "not replicated", "not comparable"}
+    assert {"train_loss", "train_loss_fusion"} <= set(history.columns)
+    slgm_history = history[history["model"] == mm.PROPOSED]
+    assert (slgm_history["train_loss"] >= slgm_history["train_loss_fusion"] - 1e-9).all()
+    assert (slgm_history[slgm_history["epoch"] == 1]["train_loss"]
+            == slgm_history[slgm_history["epoch"] == 1]["train_loss_fusion"]).all()  # unimodal weights start at 0
     assert plots.ablation_figure(first, "synthetic tiny").axes[0].get_title().startswith("(a)")
     assert len(plots.epoch_curves(history, "synthetic tiny").axes[0].get_lines()) >= 2
 
 
-def test_leave_last_out_and_recommenders_on_synthetic():
+def test_leave_last_out_warm_split_and_recommenders_on_synthetic():
     train, test = rec.leave_last_out(np.array([0, 0, 0, 1, 1]), np.array([3, 1, 2, 0, 2]), 2, 4)
     assert test.toarray().tolist() == [[0, 0, 1, 0], [0, 0, 1, 0]] and train.nnz == 3
+    train, test = rec.leave_last_out(np.array([0, 0, 1, 1]), np.array([0, 1, 0, 2]), 2, 3)
+    warm_train, warm_test, text = rec.warm_split(train, test, np.array([[0.0], [1.0], [2.0]]))
+    assert warm_train.shape == (2, 1) and warm_test.nnz == 0 and text.tolist() == [[0.0]]  # items 1, 2 only in test
     data = rec.synthetic_short_video(n_users=40, n_items=60, text_dim=8, seed=0)
-    result = rec.run_recommenders(data, REC, (0,))
-    assert list(result["model"]) == list(rec.RECOMMENDERS)
+    assert (np.asarray(data.train.sum(0)).ravel() > 0).all()  # every catalogue item has a training interaction
+    result, per_user = rec.run_recommenders(data, REC, (0,))
+    assert list(result["model"]) == [rec.POPULARITY, *rec.RECOMMENDERS]
     assert result[["auc", "hr@10"]].apply(lambda c: c.between(0, 1).all()).all()
+    assert set(per_user["model"]) == set(result["model"]) and per_user["auc"].between(0, 1).all()
+    verdicts = rec.verdicts(per_user, data.name)
+    assert len(verdicts) == 4 and {v["item"] for v in verdicts} == {"fig2"} and {v["unit"] for v in verdicts} == {"user"}
     assert len(plots.recommender_figure(result, data.name).axes) == 2
+
+
+def test_popularity_scorer_ranks_by_training_count():
+    data = rec.synthetic_short_video(n_users=40, n_items=60, text_dim=8, seed=0)
+    counts = np.asarray(data.train.sum(0)).ravel()
+    scores = rec.popularity_scorer(data)(torch.tensor([0]), torch.tensor([[0, 1, 2]]))
+    assert scores.tolist() == [counts[:3].tolist()]
 
 
 def test_bytedance_sample_fits_the_ctr_model():

@@ -1,12 +1,14 @@
-"""MiniLM files and the content-hash cache of sentence vectors."""
+"""MiniLM files, the per-text vector cache and the fine-tunable top layers."""
 
 import hashlib
 
 import numpy as np
 import pytest
+import torch
 
 from xrec_lib.errors import DataError
-from xrec_lib.text import MINILM_SHA256, encode_texts, minilm_path
+from xrec_lib.experiments.seed001_multimodal import build_model, parameter_groups
+from xrec_lib.text import MINILM_DIM, MINILM_SHA256, MiniLMTopLayers, encode_texts, minilm_path
 
 
 def test_minilm_weights_hash():
@@ -24,8 +26,12 @@ def test_cache_hit_skips_the_encoder(tmp_path):
     first = encode_texts(["a b", "c"], tmp_path, fake)
     second = encode_texts(["a b", "c"], tmp_path, fake)
     assert len(calls) == 1 and np.array_equal(first, second)
-    encode_texts(["a", "b c"], tmp_path, fake)  # same characters, different texts: a miss
-    assert len(calls) == 2
+    third = encode_texts(["c", "a", "b c", "a"], tmp_path, fake)  # same characters, different texts: a miss
+    assert calls[1] == ["a", "b c"]  # only the missing distinct texts, each once
+    assert np.array_equal(third[0], first[1]) and np.array_equal(third[1], third[3])
+    assert not np.array_equal(third[1], third[2])
+    encode_texts(["a b"], tmp_path, fake, model_tag="another encoder")  # a separate store per encoder
+    assert len(calls) == 3
 
 
 def test_bad_text_input(tmp_path):
@@ -37,3 +43,27 @@ def test_real_minilm_similarity(tmp_path):
     vectors = encode_texts(["wireless headphones", "Wireless Bluetooth Headphones", "Yoga Mat"], tmp_path)
     assert vectors.shape == (3, 384)
     assert vectors[0] @ vectors[1] > 0.6 > vectors[0] @ vectors[2]
+
+
+def test_top_layers_continue_the_cached_lower_layers(tmp_path):
+    texts = ["a fine and moving film", "bad"]
+    lower = encode_texts(texts, tmp_path, token_length=8, layer=4)
+    last = encode_texts(texts, tmp_path, token_length=8)
+    top = MiniLMTopLayers(2).eval()
+    mask = torch.as_tensor(lower[..., -1])
+    with torch.no_grad():
+        continued = top(torch.as_tensor(lower[..., :-1]), mask)
+    valid = mask.bool()
+    assert torch.allclose(continued[valid], torch.as_tensor(last[..., :-1])[valid], atol=1e-4)
+    assert not torch.allclose(torch.as_tensor(lower[..., :-1])[valid], continued[valid], atol=1e-2)
+    with pytest.raises(ValueError, match="n_layers"):
+        MiniLMTopLayers(7)
+
+
+def test_fine_tuned_layers_get_their_own_learning_rate():
+    model = build_model("Text-only", {"text": MINILM_DIM}, {"hidden": 4, "text_trainable_layers": 1})
+    groups = parameter_groups(model, lr=1e-3, encoder_lr=5e-5)
+    encoder_ids = {id(p) for p in model.text_layers.parameters()}
+    assert [g["lr"] for g in groups] == [1e-3, 5e-5]
+    assert {id(p) for p in groups[1]["params"]} == encoder_ids
+    assert not encoder_ids & {id(p) for p in groups[0]["params"]}

