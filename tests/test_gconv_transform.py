@@ -3,16 +3,20 @@
 import pytest
 import torch
 from torch import nn
-from torch_geometric.nn import ChebConv, GCNConv
+from torch_geometric.nn import ChebConv, DenseGCNConv, GCNConv
+from torch_geometric.utils import dense_to_sparse
 
 from xrec_lib.models.baselines_002 import CNN, DNN, AttentionTransformer, DenseCNN, DenseNet, GraphGCN
 from xrec_lib.models.gconv_transform import (
     PAD_BEHAVIOUR,
+    DenseChebConv,
     GConvTransform,
+    GConvTransformLayer,
     NodeInput,
     SubgraphBatch,
     count_parameters,
-    subgraph_edges,
+    scaled_laplacian,
+    subgraph_adjacency,
 )
 
 N_ITEMS, N_FEATURES, MAX_NODES = 30, 6, 5
@@ -41,11 +45,64 @@ def test_node_input_shape_and_zero_padding():
     assert torch.all(x[~batch.mask] == 0)
 
 
-def test_subgraph_edges_are_star_plus_chain_within_each_graph():
-    edges = subgraph_edges(torch.tensor([3, 1, 2]), max_nodes=3)
-    pairs = set(map(tuple, edges.t().tolist()))
-    # graph 0 = nodes 0..2 (star 0-1, 0-2, chain 1-2), graph 1 = node 3 alone, graph 2 = nodes 4, 5
-    assert pairs == {(0, 1), (1, 0), (0, 2), (2, 0), (1, 2), (2, 1), (4, 5), (5, 4)}
+def test_subgraph_adjacency_is_star_plus_chain_over_real_nodes_only():
+    mask = torch.arange(4)[None, :] < torch.tensor([4, 1, 2])[:, None]
+    adjacency = subgraph_adjacency(mask)
+    pairs = [set(map(tuple, a.nonzero().tolist())) for a in adjacency]
+    star, chain = {(0, 1), (0, 2), (0, 3)}, {(1, 2), (2, 3)}
+    assert pairs[0] == {(i, j) for i, j in star | chain} | {(j, i) for i, j in star | chain}
+    assert pairs[1] == set()  # the candidate alone: no edge, no self-loop
+    assert pairs[2] == {(0, 1), (1, 0)}  # padding nodes 2 and 3 have no edge
+
+
+def make_graph(size: int = 6, seed: int = 0):
+    """Dense node states of a random batch and the same graph flattened for PyG's sparse layers."""
+    batch = make_batch(size, seed)
+    x = torch.randn(size, MAX_NODES, 7, generator=torch.Generator().manual_seed(seed)) * batch.mask[..., None]
+    adjacency = subgraph_adjacency(batch.mask)
+    edge_index, _ = dense_to_sparse(adjacency, batch.mask)
+    return batch.mask, x, adjacency, edge_index
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 4])
+def test_dense_chebconv_equals_pyg_chebconv(k):
+    """Same outputs at every real node as PyG ChebConv (sym normalisation, lambda_max = 2) with the same weights."""
+    mask, x, adjacency, edge_index = make_graph()
+    torch.manual_seed(k)
+    reference, dense = ChebConv(7, 3, k), DenseChebConv(7, 3, k)
+    with torch.no_grad():
+        reference.bias.normal_()
+        dense.bias.copy_(reference.bias)
+        for order, lin in enumerate(reference.lins):
+            dense.weight[order] = lin.weight.t()
+    expected = reference(x[mask], edge_index)
+    assert torch.allclose(dense(x, scaled_laplacian(adjacency))[mask], expected, atol=1e-5)
+    assert count_parameters(dense) == count_parameters(reference)
+
+
+def test_scaled_laplacian_of_a_star():
+    """Star with 3 leaves: L~ = 2L/2 - I = -D^-1/2 A D^-1/2 (entries -1/sqrt(3) on the edges), spectrum in [-1, 1]."""
+    mask = torch.ones(1, 4, dtype=torch.bool)
+    adjacency = subgraph_adjacency(mask) * (torch.arange(4)[:, None] * torch.arange(4)[None, :] == 0)
+    laplacian = scaled_laplacian(adjacency)[0]
+    assert torch.allclose(laplacian[0, 1:], torch.full((3,), -3 ** -0.5))
+    assert torch.allclose(laplacian.diagonal(), torch.zeros(4))
+    eigenvalues = torch.linalg.eigvalsh(laplacian)
+    assert eigenvalues.min() >= -1 - 1e-6 and eigenvalues.max() <= 1 + 1e-6
+
+
+def test_graph_block_equals_sparse_gcnconv():
+    """The dense GCN convolution of a layer equals PyG GCNConv (self-loops, symmetric normalisation) on the
+    flattened batch, and leaves padding nodes at zero."""
+    mask, x, adjacency, edge_index = make_graph()
+    dense, sparse = DenseGCNConv(7, 4), GCNConv(7, 4)
+    with torch.no_grad():
+        sparse.lin.weight.copy_(dense.lin.weight)
+        dense.bias.normal_()
+        sparse.bias.copy_(dense.bias)
+    out = dense(x, adjacency, mask)
+    assert torch.allclose(out[mask], sparse(x[mask], edge_index), atol=1e-5)
+    assert torch.all(out[~mask] == 0)
 
 
 @pytest.mark.parametrize("n_layers", [0, 1, 3])
@@ -64,7 +121,7 @@ def test_parameter_count_grows_linearly_with_depth():
 
 def test_parameter_count_matches_hand_formula():
     d_in, d, k, n, id_dim = 4 + N_FEATURES + 5, 8, 3, 2, 4
-    expected = (N_ITEMS + 1) * id_dim + 2 * d_in + (k * d_in * d + d) + n * (5 * d * d + 9 * d) + (k * d + 1)
+    expected = (N_ITEMS + 1) * id_dim + 2 * d_in + (k * d_in * d + d) + n * (5 * d * d + 9 * d) + 2 * d + (k * d + 1)
     assert count_parameters(GConvTransform(node_input(id_dim), hidden=d, n_layers=n, heads=2, cheb_k=k)) == expected
     no_attention = GConvTransform(node_input(id_dim), hidden=d, n_layers=n, heads=2, cheb_k=k, use_attention=False)
     assert count_parameters(no_attention) == expected - n * (4 * d * d + 6 * d)  # attention + its LayerNorm
@@ -79,9 +136,9 @@ def test_ablation_switches_change_structure_and_output(switch):
     types = lambda m: sorted(type(x).__name__ for x in m.modules())  # noqa: E731
     assert types(full) != types(ablated)
     if switch == "use_cheb":
-        assert not any(isinstance(m, ChebConv) for m in ablated.modules())
+        assert not any(isinstance(m, DenseChebConv) for m in ablated.modules())
     if switch == "use_graph":
-        assert not any(isinstance(m, GCNConv) for m in ablated.modules())
+        assert not any(isinstance(m, DenseGCNConv) for m in ablated.modules())
     if switch == "use_attention":
         assert not any(isinstance(m, nn.MultiheadAttention) for m in ablated.modules())
     batch = make_batch()
@@ -89,14 +146,36 @@ def test_ablation_switches_change_structure_and_output(switch):
 
 
 def test_output_ignores_padding_content():
+    """Real products and behaviour codes written into the padding positions, or extra padding columns, leave every
+    score unchanged: padding never reaches attention keys, graph convolutions or the readout."""
     model = GConvTransform(node_input(), hidden=8, n_layers=2, heads=2).eval()
     batch = make_batch()
-    other_padding = SubgraphBatch(torch.where(batch.mask, batch.items, N_ITEMS), batch.behaviours, batch.lengths)
-    scrambled = torch.nn.functional.pad(batch.items, (0, 3), value=N_ITEMS)
-    longer = SubgraphBatch(scrambled, torch.nn.functional.pad(batch.behaviours, (0, 3), value=PAD_BEHAVIOUR),
-                           batch.lengths)
-    assert torch.allclose(model(batch), model(other_padding))
+    garbage = SubgraphBatch(torch.where(batch.mask, batch.items, 7), torch.where(batch.mask, batch.behaviours, 3),
+                            batch.lengths)
+    longer = SubgraphBatch(nn.functional.pad(batch.items, (0, 3), value=N_ITEMS),
+                           nn.functional.pad(batch.behaviours, (0, 3), value=PAD_BEHAVIOUR), batch.lengths)
+    assert torch.allclose(model(batch), model(garbage), atol=1e-6)
     assert torch.allclose(model(batch), model(longer), atol=1e-5)
+
+
+def test_layer_keeps_padding_nodes_at_zero():
+    mask, x, adjacency, _ = make_graph()
+    layer = GConvTransformLayer(7 + 1, heads=2, dropout=0.0).eval()
+    out = layer(nn.functional.pad(x, (0, 1)), adjacency, mask)
+    assert torch.all(out[~mask] == 0) and out[mask].abs().sum() > 0
+
+
+def test_pre_norm_stacks_normalise_before_the_output_map():
+    """Pre-norm transformers apply a final LayerNorm to the residual stream before the output map."""
+    model = GConvTransform(node_input(), hidden=8, n_layers=2, heads=2).eval()
+    seen = {}
+    model.decoder.register_forward_pre_hook(lambda module, args: seen.update(h=args[0]))
+    batch = make_batch()
+    model(batch)
+    real = seen["h"][batch.mask]
+    assert torch.allclose(real.mean(-1), torch.zeros(len(real)), atol=1e-5)
+    assert torch.allclose(real.std(-1, unbiased=False), torch.ones(len(real)), atol=1e-3)
+    assert isinstance(AttentionTransformer(node_input(), 16, heads=2).transformer.norm, nn.LayerNorm)
 
 
 @pytest.mark.parametrize("build", [

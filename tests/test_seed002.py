@@ -14,7 +14,7 @@ from xrec_lib.results import ResultsBundle
 
 TINY = {"scale": 0.001, "max_train_positives": 400, "epochs": 2, "rank_users": 15, "timing_repeats": 2,
         "svm_max_examples": 200, "history_len": 6, "depth_values": [1, 2], "depth_epochs": 1, "depth_seeds": 2,
-        "hidden": 16, "baseline_hidden": 16, "id_dim": 4, "n_negatives": 20}
+        "hidden": 16, "baseline_hidden": 16, "id_dim": 4, "n_negatives": 20, "lr_grid": [0.003, 0.03]}
 REAL_DATA = Path("/work/shared/data")
 
 
@@ -65,6 +65,20 @@ def test_table1_rows_and_summary(table1):
     assert "±" in summary.loc["DNN", "accuracy"]
 
 
+def test_learning_rate_is_selected_on_validation_and_shared_across_seeds(cfg, tasks, table1):
+    neural = table1[table1["model"] != "SVM"].groupby("model")["lr"]
+    assert (neural.nunique() == 1).all() and neural.first().isin(TINY["lr_grid"]).all()
+    params = dict(cfg.params)
+    validation = [seed002.classification_metrics(seed002.fit_model("DNN", tasks[0], params, 0, "cpu", 2, lr),
+                                                 tasks[0].validation, "cpu")["accuracy"] for lr in TINY["lr_grid"]]
+    best = TINY["lr_grid"][int(np.argmax(validation))]
+    assert seed002.fit_with_lr_selection("DNN", tasks[0], params, 0, "cpu", 2)[1] == best
+    assert neural.first()["DNN"] == best
+    assert "lr" in seed002.table1_summary(table1).columns
+    with pytest.raises(ValueError, match="lr_grid"):
+        seed002.fit_with_lr_selection("DNN", tasks[0], {**params, "lr_grid": []}, 0, "cpu", 1)
+
+
 def test_models_learn_something_on_synthetic_data(table1):
     best = table1.groupby("model")["auc"].mean().max()
     assert best > 0.6
@@ -77,6 +91,7 @@ def test_ablation_depth_and_verdicts(cfg, tasks, table1):
     assert table2.loc["without Chebyshev convolution", "paper accuracy"] == pytest.approx(0.446)
     assert np.isnan(table2.loc["without attention", "paper accuracy"])  # the paper prints no such row
     depth = seed002.run_depth(cfg, tasks)
+    assert "hr@10" not in depth.columns  # Table 3 reports accuracy only: no ranking pass for the deep stacks
     table3 = seed002.table3_summary(depth)
     assert list(table3.index) == ["N=1", "N=2"]
     assert table3.loc["N=2", "params"] > table3.loc["N=1", "params"]
@@ -97,7 +112,7 @@ def test_same_seed_same_numbers(cfg, tasks):
     params = dict(cfg.params)
     first = seed002.evaluate_model("GConv-Transform", tasks[0], params, 0, "cpu", 1)
     second = seed002.evaluate_model("GConv-Transform", tasks[0], params, 0, "cpu", 1)
-    for key in ("accuracy", "auc", "hr@10", "params"):
+    for key in ("accuracy", "auc", "hr@10", "params", "lr"):
         assert first[key] == second[key]
 
 

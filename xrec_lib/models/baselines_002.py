@@ -11,8 +11,10 @@ below are the standard members of each family:
 * ``DenseNet``: densely connected MLP (Huang et al. 2017 connectivity: each layer sees the concatenation of the
   input and every earlier layer's output) on the flattened features.
 * ``DenseCNN``: densely connected 1-D convolution block (feature maps concatenated along channels), same head as CNN.
-* ``Graph``: stacked GCNConv layers (ReLU, dropout) on the star + chain subgraph, read out at the candidate node.
-* ``Attention``: pre-norm transformer encoder over the subgraph's nodes (padding masked), read out at position 0.
+* ``Graph``: stacked GCN convolutions (ReLU, dropout) on the star + chain subgraph, read out at the candidate node
+  (the same dense PyG ``DenseGCNConv`` as inside GConv-Transform).
+* ``Attention``: pre-norm transformer encoder over the subgraph's nodes (padding masked) with its final LayerNorm,
+  read out at position 0.
 
 The SVM baseline is fitted with scikit-learn in :mod:`xrec_lib.experiments.seed002`.
 """
@@ -21,9 +23,9 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torch_geometric.nn import GCNConv
+from torch_geometric.nn import DenseGCNConv
 
-from xrec_lib.models.gconv_transform import NodeInput, SubgraphBatch, flatten
+from xrec_lib.models.gconv_transform import NodeInput, SubgraphBatch, subgraph_adjacency
 
 
 class DNN(nn.Module):
@@ -109,26 +111,29 @@ class DenseCNN(nn.Module):
 
 
 class GraphGCN(nn.Module):
-    """GCN baseline ("Graph"): linear input map, ``n_layers`` x (GCNConv, ReLU, dropout), linear head at node 0."""
+    """GCN baseline ("Graph"): linear input map, ``n_layers`` x (GCN convolution, ReLU, dropout), linear head at
+    node 0."""
 
     def __init__(self, node_input: NodeInput, hidden: int = 64, n_layers: int = 2, dropout: float = 0.1):
         super().__init__()
         self.node_input = node_input
         self.encoder = nn.Linear(node_input.out_dim, hidden)
-        self.convs = nn.ModuleList(GCNConv(hidden, hidden) for _ in range(n_layers))
+        self.convs = nn.ModuleList(DenseGCNConv(hidden, hidden) for _ in range(n_layers))
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(hidden, 1)
 
     def forward(self, batch: SubgraphBatch) -> torch.Tensor:
-        graph = flatten(self.node_input(batch), batch)
-        h = self.encoder(graph.x)
+        mask = batch.mask
+        adjacency = subgraph_adjacency(mask)
+        h = self.encoder(self.node_input(batch))
         for conv in self.convs:
-            h = self.dropout(torch.relu(conv(h, graph.edge_index)))
-        return self.head(h[graph.candidates])[:, 0]
+            h = self.dropout(torch.relu(conv(h, adjacency, mask)))
+        return self.head(h[:, 0])[:, 0]
 
 
 class AttentionTransformer(nn.Module):
-    """Transformer baseline ("Attention"): pre-norm encoder layers over the nodes, linear head at position 0."""
+    """Transformer baseline ("Attention"): pre-norm encoder layers over the nodes, final LayerNorm, linear head at
+    position 0."""
 
     def __init__(self, node_input: NodeInput, hidden: int = 64, n_layers: int = 2, heads: int = 4,
                  dropout: float = 0.1):
@@ -137,7 +142,8 @@ class AttentionTransformer(nn.Module):
         self.encoder = nn.Linear(node_input.out_dim, hidden)
         layer = nn.TransformerEncoderLayer(hidden, heads, dim_feedforward=2 * hidden, dropout=dropout,
                                            batch_first=True, norm_first=True)
-        self.transformer = nn.TransformerEncoder(layer, n_layers, enable_nested_tensor=False)
+        self.transformer = nn.TransformerEncoder(layer, n_layers, norm=nn.LayerNorm(hidden),
+                                                 enable_nested_tensor=False)
         self.head = nn.Linear(hidden, 1)
 
     def forward(self, batch: SubgraphBatch) -> torch.Tensor:

@@ -3,32 +3,38 @@
 Input unit. One example is the ego-subgraph of a (user, candidate product) pair: node 0 is the candidate product,
 nodes ``1..n`` are the user's ``n <= S-1`` most recent earlier behaviours (product + behaviour type). Edges join the
 candidate to every behaviour node (a star: the candidate gathers the user's history) and consecutive behaviours
-(a chain in time order); both directions are present. A mini-batch is a PyG-style disjoint union of such
-subgraphs, so graph convolutions and self-attention only ever see the nodes of one example: the attention matrix
-of a batch is ``B x S x S`` (via :func:`torch_geometric.utils.to_dense_batch`), never one ``n x n`` matrix over
-all users and products.
+(a chain in time order); both directions are present. A mini-batch is held densely: ``B x S x d`` node states,
+a ``B x S`` mask of real nodes (a prefix of each row) and a ``B x S x S`` adjacency (:func:`subgraph_adjacency`)
+that is zero in every row and column of a padding node. Graph convolutions and self-attention therefore only ever
+mix the nodes of one example (the attention matrix of a batch is ``B x S x S``, never one matrix over all users and
+products), and padding nodes never reach a real node: they have no edges, are masked as attention keys, and are
+reset to zero after every block.
 
 Node features (:class:`NodeInput`): a learned product-id embedding, the product's side features (categories,
 attributes), and a one-hot behaviour type (candidate / view / cart / favourite / buy).
 
 Model (Fig. 1)::
 
-    x -> LayerNorm -> ChebConv(K) -> N x GConvTransformLayer -> ChebConv(K, out=1) -> logit of node 0
+    x -> LayerNorm -> ChebConv(K) -> N x GConvTransformLayer -> LayerNorm -> ChebConv(K, out=1) -> logit of node 0
 
 ``GConvTransformLayer`` is a pre-norm transformer encoder layer whose feed-forward part is a graph convolution
-(Sec. III.C-E)::
+(Sec. III.C-E); as in every pre-norm transformer, the residual stream is normalised once more before the output
+map::
 
     h = h + Dropout(MultiHeadSelfAttention(LayerNorm(h)))
     h = h + Dropout(ReLU(GraphConv(LayerNorm(h))))
 
 The paper names the graph convolution "LAM-Gconv" without defining it and also calls it "the most common graph
-convolution" (Sec. III.E); it is taken here as the standard GCN convolution (:class:`torch_geometric.nn.GCNConv`,
-Kipf & Welling, with self-loops and symmetric normalisation). ChebConv is :class:`torch_geometric.nn.ChebConv`:
-``Y = sum_{k<K} T_k(L~) X W_k + b`` with the scaled Laplacian ``L~ = 2L/lambda_max - I`` (Sec. III.B).
+convolution" (Sec. III.E); it is taken here as the standard GCN convolution of Kipf & Welling,
+``D^-1/2 (A + I) D^-1/2 X W + b`` (:class:`torch_geometric.nn.DenseGCNConv`, the dense form of ``GCNConv``).
+The Chebyshev convolution (Sec. III.B) is ``Y = sum_{k<K} T_k(L~) X W_k + b`` with ``T_0(L~) X = X``,
+``T_1(L~) X = L~ X``, ``T_k = 2 L~ T_{k-1} - T_{k-2}`` and the scaled Laplacian ``L~ = 2 L / lambda_max - I``,
+``L = I - D^-1/2 A D^-1/2``, ``lambda_max = 2`` — exactly :class:`torch_geometric.nn.ChebConv` with its default
+symmetric normalisation, written for dense batched graphs (:class:`DenseChebConv`; PyG has no dense ChebConv).
 
 Ablations (Table 2): ``use_cheb=False`` replaces both ChebConv layers with node-wise linear maps;
-``use_graph=False`` replaces the GCNConv of every layer with a node-wise linear map (the layer becomes a plain
-pre-norm transformer layer); ``use_attention=False`` removes the attention block of every layer.
+``use_graph=False`` replaces the graph convolution of every layer with a node-wise linear map (the layer becomes a
+plain pre-norm transformer layer); ``use_attention=False`` removes the attention block of every layer.
 """
 
 from __future__ import annotations
@@ -37,11 +43,11 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from torch_geometric.nn import ChebConv, GCNConv
-from torch_geometric.utils import to_dense_batch
+from torch_geometric.nn import DenseGCNConv
 
 N_BEHAVIOUR_CODES = 5  # 0 = candidate, 1..4 = view, cart, favourite, buy (behaviour code + 1)
 PAD_BEHAVIOUR = N_BEHAVIOUR_CODES
+CHEB_LAMBDA_MAX = 2.0  # PyG ChebConv's value for the symmetric normalisation
 
 
 @dataclass(frozen=True)
@@ -96,54 +102,60 @@ class NodeInput(nn.Module):
         return torch.cat(parts, dim=-1)
 
 
-def subgraph_edges(lengths: torch.Tensor, max_nodes: int) -> torch.Tensor:
-    """``2 x E`` edge index of the disjoint union of star + chain subgraphs with the given node counts.
+def subgraph_adjacency(mask: torch.Tensor) -> torch.Tensor:
+    """``B x S x S`` 0/1 adjacency of the star (node 0 <-> every history node) + chain (history node ``i`` <->
+    ``i + 1``) subgraphs, restricted to the real nodes given by the ``B x S`` prefix ``mask``; no self-loops."""
+    size = mask.shape[1]
+    positions = torch.arange(size, device=mask.device)
+    star = (positions[:, None] == 0) ^ (positions[None, :] == 0)
+    chain = ((positions[:, None] - positions[None, :]).abs() == 1) & (positions[:, None] > 0) & (positions[None, :] > 0)
+    real_pair = mask[:, :, None] & mask[:, None, :]
+    return ((star | chain)[None] & real_pair).float()
 
-    Nodes are numbered graph after graph (graph ``b`` occupies ``offset_b .. offset_b + lengths[b] - 1``).
+
+def scaled_laplacian(adjacency: torch.Tensor, lambda_max: float = CHEB_LAMBDA_MAX) -> torch.Tensor:
+    """``L~ = 2 L / lambda_max - I`` with ``L = I - D^-1/2 A D^-1/2`` for ``B x S x S`` adjacencies (isolated and
+    padding nodes have a zero row in ``D^-1/2 A D^-1/2``), as in PyG ``ChebConv(normalization="sym")``."""
+    degree = adjacency.sum(-1)
+    inv_sqrt = degree.pow(-0.5).masked_fill(degree == 0, 0.0)
+    normalised = inv_sqrt[..., :, None] * adjacency * inv_sqrt[..., None, :]
+    identity = torch.eye(adjacency.shape[-1], device=adjacency.device)
+    return (2.0 / lambda_max - 1.0) * identity - (2.0 / lambda_max) * normalised
+
+
+class DenseChebConv(nn.Module):
+    """Chebyshev spectral graph convolution on ``B x S x d_in`` node states with a ``B x S x S`` scaled Laplacian.
+
+    ``Y = sum_{k<K} T_k(L~) X W_k + b`` (paper 002, Sec. III.B; Defferrard et al. 2016), with the parameters
+    (``K`` bias-free ``d_in x d_out`` maps ``W_k`` + one bias) and initialisation (Glorot ``W_k``, zero bias) of PyG
+    :class:`~torch_geometric.nn.ChebConv`. Since ``T_k(L~) X W_k = T_k(L~) (X W_k)``, all ``X W_k`` come from one
+    matrix product and the sum is evaluated by Clenshaw's recurrence ``b_k = X W_k + 2 L~ b_{k+1} - b_{k+2}``,
+    ``Y = X W_0 + L~ b_1 - b_2 + b``: ``K - 1`` products with ``L~`` at width ``d_out``.
     """
-    hub = torch.arange(1, max_nodes, device=lengths.device)
-    chain = torch.arange(1, max_nodes - 1, device=lengths.device)
-    src = torch.cat([torch.zeros_like(hub), hub, chain, chain + 1])
-    dst = torch.cat([hub, torch.zeros_like(hub), chain + 1, chain])
-    template = torch.stack([src, dst])
-    keep = template.max(dim=0).values[None, :] < lengths[:, None]
-    offsets = torch.cumsum(lengths, 0) - lengths
-    edges = template[:, None, :] + offsets[None, :, None]
-    return edges[:, keep]
 
+    def __init__(self, in_channels: int, out_channels: int, k: int):
+        super().__init__()
+        if k < 1:
+            raise ValueError(f"Chebyshev filter size K must be >= 1, got {k}")
+        self.k, self.out_channels = k, out_channels
+        self.weight = nn.Parameter(torch.empty(k, in_channels, out_channels))
+        self.bias = nn.Parameter(torch.zeros(out_channels))
+        for order in range(k):
+            nn.init.xavier_uniform_(self.weight[order])
 
-@dataclass(frozen=True)
-class FlatGraph:
-    """Flattened (PyG) form of a :class:`SubgraphBatch`: node features, edges, graph of each node, node-0 rows."""
-
-    x: torch.Tensor
-    edge_index: torch.Tensor
-    batch: torch.Tensor
-    candidates: torch.Tensor
-    max_nodes: int
-
-
-def flatten(x_dense: torch.Tensor, batch: SubgraphBatch) -> FlatGraph:
-    """Turn ``B x S x d`` padded node features into the disjoint-union graph of the batch."""
-    mask = batch.mask
-    graph_of_node = torch.arange(len(batch.lengths), device=x_dense.device).repeat_interleave(batch.lengths)
-    candidates = torch.cumsum(batch.lengths, 0) - batch.lengths
-    return FlatGraph(x_dense[mask], subgraph_edges(batch.lengths, x_dense.shape[1]), graph_of_node, candidates,
-                     x_dense.shape[1])
-
-
-def attend(attention: nn.MultiheadAttention, h: torch.Tensor, graph: FlatGraph) -> torch.Tensor:
-    """Self-attention among the nodes of each subgraph (padding masked out); returns flat node outputs."""
-    dense, mask = to_dense_batch(h, graph.batch, max_num_nodes=graph.max_nodes)
-    out, _ = attention(dense, dense, dense, key_padding_mask=~mask, need_weights=False)
-    return out[mask]
+    def forward(self, x: torch.Tensor, laplacian: torch.Tensor) -> torch.Tensor:
+        projected = (x @ self.weight.permute(1, 0, 2).reshape(x.shape[-1], -1)).split(self.out_channels, dim=-1)
+        following, after = torch.zeros_like(projected[0]), torch.zeros_like(projected[0])
+        for order in range(self.k - 1, 0, -1):
+            following, after = projected[order] + 2.0 * (laplacian @ following) - after, following
+        return projected[0] + laplacian @ following - after + self.bias
 
 
 class GConvTransformLayer(nn.Module):
     """One GConv-Transform layer (Sec. III.C-E): pre-norm self-attention block, then pre-norm graph conv block.
 
-    Parameters (``d`` = ``hidden``): two LayerNorms ``4d``; attention ``4d^2 + 4d``; GCNConv (or its linear
-    replacement) ``d^2 + d`` — ``5d^2 + 9d`` with attention, ``d^2 + 3d`` without (one LayerNorm).
+    Parameters (``d`` = ``hidden``): two LayerNorms ``4d``; attention ``4d^2 + 4d``; graph convolution (or its
+    linear replacement) ``d^2 + d`` — ``5d^2 + 9d`` with attention, ``d^2 + 3d`` without (one LayerNorm).
     """
 
     def __init__(self, hidden: int, heads: int, dropout: float, use_attention: bool = True, use_graph: bool = True):
@@ -151,20 +163,25 @@ class GConvTransformLayer(nn.Module):
         self.attention_norm = nn.LayerNorm(hidden) if use_attention else None
         self.attention = nn.MultiheadAttention(hidden, heads, dropout=0.0, batch_first=True) if use_attention else None
         self.graph_norm = nn.LayerNorm(hidden)
-        self.graph_conv = GCNConv(hidden, hidden) if use_graph else nn.Linear(hidden, hidden)
+        self.graph_conv = DenseGCNConv(hidden, hidden) if use_graph else nn.Linear(hidden, hidden)
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, h: torch.Tensor, graph: FlatGraph) -> torch.Tensor:
+    def forward(self, h: torch.Tensor, adjacency: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """``B x S x d`` -> ``B x S x d``; padding nodes come out as zeros."""
         if self.attention is not None:
-            h = h + self.dropout(attend(self.attention, self.attention_norm(h), graph))
+            normed = self.attention_norm(h)
+            attended, _ = self.attention(normed, normed, normed, key_padding_mask=~mask, need_weights=False)
+            h = h + self.dropout(attended)
         normed = self.graph_norm(h)
-        if isinstance(self.graph_conv, GCNConv):
-            return h + self.dropout(torch.relu(self.graph_conv(normed, graph.edge_index)))
-        return h + self.dropout(torch.relu(self.graph_conv(normed)))
+        if isinstance(self.graph_conv, DenseGCNConv):
+            convolved = self.graph_conv(normed, adjacency, mask)
+        else:
+            convolved = self.graph_conv(normed)
+        return (h + self.dropout(torch.relu(convolved))) * mask[..., None]
 
 
 class GConvTransform(nn.Module):
-    """ChebConv -> N x :class:`GConvTransformLayer` -> ChebConv, scoring the candidate node of each subgraph.
+    """ChebConv -> N x :class:`GConvTransformLayer` -> LayerNorm -> ChebConv, scoring each subgraph's candidate.
 
     Args:
         node_input: the node feature builder (its ``out_dim`` is the input size ``d_in``).
@@ -176,7 +193,8 @@ class GConvTransform(nn.Module):
         use_cheb / use_graph / use_attention: ablation switches (Table 2; see the module docstring).
 
     Parameter count without the id embedding: input LayerNorm ``2 d_in``; first ChebConv ``K d_in d + d``
-    (``d_in d + d`` as linear); N layers (see :class:`GConvTransformLayer`); last ChebConv ``K d + 1``.
+    (``d_in d + d`` as linear); N layers (see :class:`GConvTransformLayer`); output LayerNorm ``2 d``; last
+    ChebConv ``K d + 1`` (``d + 1`` as linear).
     """
 
     def __init__(self, node_input: NodeInput, hidden: int = 32, n_layers: int = 2, heads: int = 4, cheb_k: int = 3,
@@ -189,23 +207,27 @@ class GConvTransform(nn.Module):
         self.node_input = node_input
         self.input_norm = nn.LayerNorm(node_input.out_dim)
         d_in = node_input.out_dim
-        self.encoder = ChebConv(d_in, hidden, cheb_k) if use_cheb else nn.Linear(d_in, hidden)
+        self.encoder = DenseChebConv(d_in, hidden, cheb_k) if use_cheb else nn.Linear(d_in, hidden)
         self.layers = nn.ModuleList(
             GConvTransformLayer(hidden, heads, dropout, use_attention, use_graph) for _ in range(n_layers)
         )
-        self.decoder = ChebConv(hidden, 1, cheb_k) if use_cheb else nn.Linear(hidden, 1)
+        self.output_norm = nn.LayerNorm(hidden)
+        self.decoder = DenseChebConv(hidden, 1, cheb_k) if use_cheb else nn.Linear(hidden, 1)
 
     def forward(self, batch: SubgraphBatch) -> torch.Tensor:
-        """``B`` logits: the decoder output at each subgraph's candidate node."""
-        graph = flatten(self.input_norm(self.node_input(batch)), batch)
-        h = self._conv(self.encoder, graph.x, graph)
+        """``B`` logits: the decoder output at each subgraph's candidate node (node 0)."""
+        mask = batch.mask
+        keep = mask[..., None].float()
+        adjacency = subgraph_adjacency(mask)
+        laplacian = scaled_laplacian(adjacency)
+        h = self._chebyshev(self.encoder, self.input_norm(self.node_input(batch)) * keep, laplacian) * keep
         for layer in self.layers:
-            h = layer(h, graph)
-        return self._conv(self.decoder, h, graph)[graph.candidates, 0]
+            h = layer(h, adjacency, mask)
+        return self._chebyshev(self.decoder, self.output_norm(h) * keep, laplacian)[:, 0, 0]
 
     @staticmethod
-    def _conv(module: nn.Module, h: torch.Tensor, graph: FlatGraph) -> torch.Tensor:
-        return module(h, graph.edge_index) if isinstance(module, ChebConv) else module(h)
+    def _chebyshev(module: nn.Module, h: torch.Tensor, laplacian: torch.Tensor) -> torch.Tensor:
+        return module(h, laplacian) if isinstance(module, DenseChebConv) else module(h)
 
 
 def count_parameters(model: nn.Module) -> int:
