@@ -1,0 +1,236 @@
+"""Paper 000, stage 2: tables and verdicts of notebook 02 from a
+:class:`~xrec_lib.experiments.seed000_interaction.StudyResult`.
+
+* :func:`figure_table`: ours (mean ± std over seeds) beside the paper's value (:mod:`xrec_lib.papers`; NaN where the
+  paper reports none) for Fig. 9-14 and Table 2; ``K`` is 20 wherever the paper does not state it.
+* :func:`claim_verdicts`: :func:`xrec_lib.compare.judge` on each claim of :data:`CLAIMS`, with the paper item it
+  belongs to (``item``: ``"fig9"`` ... ``"fig14"``, ``"table2"``); :func:`verdict_records` gives the list of dicts
+  that ``bundle.add_metrics(".../verdicts", ...)`` stores for the report.
+* :func:`table2_per_seed`: one row per (Table 2 row, seed) with every ranking metric at every ``K``, for
+  aggregating ablations across notebooks.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+from xrec_lib import papers
+from xrec_lib.compare import judge, verdict_table
+from xrec_lib.errors import ConfigError
+from xrec_lib.experiments.seed000_interaction import (ABLATION, END_TO_END_ROW, HEAD_COMPARISON, METHODS,
+                                                      StudyResult)
+from xrec_lib.report_items import item_ids
+
+CLAIM_K = 20
+ROC_METRICS = ("auc", "tpr_at_fpr_0.2")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One compared quantity: our ``metric`` at ``k`` on ``slice`` (ROC metrics ignore k and slice), and the
+    query of the paper's value (:func:`xrec_lib.papers.lookup` keywords; model added per row)."""
+
+    label: str
+    metric: str
+    k: int = CLAIM_K
+    slice: str = "all"
+    scenario: str = "standard"
+    paper: dict | None = None
+
+
+def per_seed_values(study: StudyResult, group: str, model: str, column: Column) -> pd.Series:
+    """Our per-seed values of ``column`` for one model (index: seed)."""
+    if column.metric in ROC_METRICS:
+        rows = study.roc[(study.roc["group"] == group) & (study.roc["model"] == model)
+                         & (study.roc["scenario"] == column.scenario)]
+        return rows.set_index("seed")[column.metric]
+    m = study.metrics
+    rows = m[(m["group"] == group) & (m["model"] == model) & (m["scenario"] == column.scenario)
+             & (m["slice"] == column.slice) & (m["k"] == column.k) & (m["metric"] == column.metric)]
+    return rows.set_index("seed")["value"]
+
+
+def paper_value(model: str, query: dict | None) -> float:
+    """The paper's value for ``model`` under ``query``, NaN when the paper reports none."""
+    if query is None:
+        return math.nan
+    matches = papers.lookup(paper="000", model=model, **query)
+    return matches[0].value if len(matches) == 1 else math.nan
+
+
+def comparison_table(study: StudyResult, group: str, models, columns: list[Column],
+                     paper_models: dict | None = None) -> pd.DataFrame:
+    """Rows = models; per column ``ours`` (mean ± std over seeds) and ``paper`` (NaN: not reported)."""
+    table = {}
+    for column in columns:
+        ours, paper = [], []
+        for model in models:
+            values = per_seed_values(study, group, model, column)
+            std = values.std(ddof=1) if len(values) > 1 else 0.0
+            ours.append(f"{values.mean():.4f} ± {std:.4f}")
+            paper.append(paper_value((paper_models or {}).get(model, model), column.paper))
+        table[f"ours {column.label}"], table[f"paper {column.label}"] = ours, paper
+    return pd.DataFrame(table, index=pd.Index(list(models), name="model"))
+
+
+def _fig_columns(figure: str) -> tuple[str, tuple, list[Column]]:
+    """(group, models, columns) of each reproduced figure/table."""
+    methods = tuple(METHODS)
+    specs = {
+        "Fig. 9": ("heads", HEAD_COMPARISON, [
+            Column("NDCG@20", "ndcg", paper={"source": "Fig. 9(a)", "metric": "ndcg"}),
+            Column("MAP@20", "map", paper={"source": "Fig. 9(b)", "metric": "map"})]),
+        "Fig. 10": ("heads", HEAD_COMPARISON, [
+            Column("HR@20 standard", "hr", paper={"source": "Fig. 10(a)", "metric": "hr"}),
+            Column("precision@20 standard", "precision", paper={"source": "Fig. 10(a)", "metric": "accuracy"}),
+            Column("HR@20 sparse", "hr", scenario="sparse", paper={"source": "Fig. 10(b)", "metric": "hr"}),
+            Column("precision@20 sparse", "precision", scenario="sparse",
+                   paper={"source": "Fig. 10(b)", "metric": "accuracy"})]),
+        "Fig. 11": ("heads", HEAD_COMPARISON, [
+            Column("recall@20", "recall", paper={"source": "Fig. 11(a)", "metric": "recall"}),
+            Column("TPR at FPR 0.2", "tpr_at_fpr_0.2", paper={"source": "Fig. 11(b)", "metric": "tpr"}),
+            Column("AUC", "auc")]),
+        "Table 2": ("ablation", tuple(v for v, _, _ in ABLATION), [Column("NDCG@20", "ndcg")]),
+        "Fig. 12": ("methods", methods, [
+            Column("NDCG@20 high-value users", "ndcg", slice="high-value users",
+                   paper={"source": "Fig. 12(a)", "metric": "ndcg"}),
+            Column("HR@20 high-value users", "hr", slice="high-value users"),
+            Column("NDCG@20 long-tail products", "ndcg", slice="long-tail products"),
+            Column("HR@20 long-tail products", "hr", slice="long-tail products",
+                   paper={"source": "Fig. 12(b)", "metric": "hr"})]),
+        "Fig. 13": ("methods", methods, [
+            *(Column(f"precision@{k}", "precision", k=k, paper={"source": "Fig. 13(a)", "metric": "precision",
+                                                                "k": k} if k == 20 else None) for k in (10, 15, 20)),
+            Column("precision@15 high-value users", "precision", k=15, slice="high-value users",
+                   paper={"source": "Fig. 13(b)", "metric": "precision"})]),
+        "Fig. 14": ("methods", methods, [
+            Column("HR@20 cold-start users", "hr", slice="cold-start users",
+                   paper={"source": "Fig. 14(a)", "metric": "hr"}),
+            Column("HR@20 long-tail products", "hr", slice="long-tail products"),
+            Column("AUC", "auc")]),
+    }
+    if figure not in specs:
+        raise ConfigError(f"unknown figure {figure!r}; choose one of {', '.join(specs)}")
+    return specs[figure]
+
+
+def figure_table(study: StudyResult, figure: str) -> pd.DataFrame:
+    """Ours (mean ± std over seeds) beside the paper for ``figure`` (``"Fig. 9"`` ... ``"Fig. 14"``, ``"Table 2"``).
+
+    Table 2 puts the paper's baseline (14.33 %) and full-method (18.62 %) NDCG@20 beside the first and fourth row;
+    ``K`` is 20 wherever the paper does not state it.
+    """
+    group, models, columns = _fig_columns(figure)
+    if figure == "Table 2" and (study.roc["model"] == END_TO_END_ROW).any():
+        models = (*models, END_TO_END_ROW)
+    table = comparison_table(study, group, models, columns)
+    if figure == "Table 2":
+        paper = {ABLATION[0][0]: "baseline", ABLATION[3][0]: "full"}
+        table["paper NDCG@20"] = [paper_value("Siamese GCN + BLA", {"metric": "ndcg", "k": 20, "variant": paper[m]})
+                                  if m in paper else math.nan for m in table.index]
+    return table
+
+
+#: (claim, figure, better, worse, column): the paper's statements that one method beats another.
+CLAIMS = (
+    ("Fig. 9(a): BLA beats BL on NDCG@20", "heads", "BLA", "BL", Column("", "ndcg")),
+    ("Fig. 9(b): BLA beats BL on MAP@20", "heads", "BLA", "BL", Column("", "map")),
+    ("Fig. 10(a): BLA beats BL on HR@20 (standard)", "heads", "BLA", "BL", Column("", "hr")),
+    ("Fig. 10(a): BLA beats CNIM on HR@20 (standard)", "heads", "BLA", "CNIM", Column("", "hr")),
+    ("Fig. 10(b): BLA beats Gated on HR@20 (sparse)", "heads", "BLA", "Gated", Column("", "hr", scenario="sparse")),
+    ("Fig. 11(a): BLA beats BL on recall@20", "heads", "BLA", "BL", Column("", "recall")),
+    ("Fig. 11(b): BLA beats BL on TPR at FPR 0.2", "heads", "BLA", "BL", Column("", "tpr_at_fpr_0.2")),
+    ("Table 2: heterogeneous graph (GCN) beats the MF baseline", "ablation", ABLATION[1][0], ABLATION[0][0],
+     Column("", "ndcg")),
+    ("Table 2: Siamese GCN beats GCN", "ablation", ABLATION[2][0], ABLATION[1][0], Column("", "ndcg")),
+    ("Table 2: BLA head beats the dot product", "ablation", ABLATION[3][0], ABLATION[2][0], Column("", "ndcg")),
+    ("Table 2: attention helps (BLA beats BLA without attention)", "ablation", ABLATION[3][0], ABLATION[4][0],
+     Column("", "ndcg")),
+    ("Fig. 12(a): Method 1 beats Method 2 on NDCG@20 (high-value users)", "methods", "Siamese GCN + BLA",
+     "GCN + BL", Column("", "ndcg", slice="high-value users")),
+    ("Fig. 12(b): Method 1 beats Method 2 on HR@20 (long-tail products)", "methods", "Siamese GCN + BLA",
+     "GCN + BL", Column("", "hr", slice="long-tail products")),
+    ("Fig. 13(b): Method 1 beats Method 2 on precision@15 (high-value users)", "methods", "Siamese GCN + BLA",
+     "GCN + BL", Column("", "precision", k=15, slice="high-value users")),
+    ("Fig. 14(a): Method 1 beats Method 2 on HR@20 (cold-start users)", "methods", "Siamese GCN + BLA",
+     "GCN + BL", Column("", "hr", slice="cold-start users")),
+    ("Fig. 14(c): Method 1 has a higher AUC than Method 4", "methods", "Siamese GCN + BLA", "MF + MLP",
+     Column("", "auc")),
+)
+
+
+def claim_verdicts(study: StudyResult) -> pd.DataFrame:
+    """:func:`xrec_lib.compare.judge` on each of :data:`CLAIMS`: per seed with two or more seeds, else per
+    evaluated user of the single seed (ROC claims then have one pair: "not comparable"); claims about a scenario
+    the study lacks are left out. Columns: the verdict's, ``item`` (the paper item the claim names, e.g.
+    ``"fig9"``) and ``data``."""
+    verdicts, scenarios = [], set(study.metrics["scenario"])
+    for claim, group, better, worse, column in (c for c in CLAIMS if c[4].scenario in scenarios):
+        if len(study.seeds) > 1 or column.metric in ROC_METRICS:
+            a, b = per_seed_values(study, group, better, column), per_seed_values(study, group, worse, column)
+            verdict = judge(claim, a.sort_index(), b.sort_index(), unit="seed")
+        else:
+            a, b = (study.per_user[column.scenario, group, model, column.slice, column.k, column.metric]
+                    for model in (better, worse))
+            verdict = judge(claim, a, b, unit="user")
+        verdicts.append({**verdict, "item": claim_item(claim)})
+    return verdict_table(verdicts).assign(item=[v["item"] for v in verdicts], data=study.data)
+
+
+def claim_item(claim: str) -> str:
+    """The paper item a claim of :data:`CLAIMS` names: ``"Fig. 9(a): ..."`` -> ``"fig9"``."""
+    (item,) = item_ids(claim.split(":")[0])
+    return item
+
+
+def verdict_records(verdicts: pd.DataFrame) -> list[dict]:
+    """The rows of :func:`claim_verdicts` as the verdict dicts the report reads (``claim``, ``verdict``,
+    ``item``, ``data``, test statistics)."""
+    return verdicts.reset_index().to_dict(orient="records")
+
+
+def table2_per_seed(study: StudyResult) -> pd.DataFrame:
+    """Table 2 per seed, indexed by (``model``: the row's name, ``seed``), columns ``data``, ``<metric>@<k>`` for
+    every ranking metric and ``K`` of the study (all users, standard scenario) and ``auc``."""
+    m = study.metrics
+    rows = m[(m["group"] == "ablation") & (m["slice"] == "all") & (m["scenario"] == "standard")]
+    wide = rows.assign(column=rows["metric"] + "@" + rows["k"].astype(str)).pivot_table(
+        index=["model", "seed"], columns="column", values="value", sort=False)
+    roc = study.roc[study.roc["group"] == "ablation"].set_index(["model", "seed"])["auc"]
+    return wide.join(roc).assign(data=study.data)[["data", *wide.columns, "auc"]]
+
+
+def curves_table(study: StudyResult) -> pd.DataFrame:
+    """Fig. 9 per-epoch NDCG@20 and MAP@20 (mean and std over seeds) of each head."""
+    return study.curves.groupby(["model", "epoch"], sort=False)[["ndcg", "map"]].agg(["mean", "std"])
+
+
+REAL_DATA_FIGURES = ("Fig. 9", "Fig. 11", "Table 2", "Fig. 12", "Fig. 14")
+
+
+def real_data_report(study: StudyResult | None, bundle) -> dict[str, pd.DataFrame]:
+    """Add a real-data study's tables (``fig9_<tag>`` ... ``table2_<tag>``, with the paper's values), verdicts
+    (metrics ``<tag>/verdicts``), Table 2 per seed (metrics ``table2/<tag>``) and figures to ``bundle``, where
+    ``<tag>`` is the data set's name up to the first space; notes ``"real data not present: make data"`` and
+    returns ``{}`` when ``study`` is None."""
+    if study is None:
+        bundle.note("real data not present: make data")
+        return {}
+    from xrec_lib.plots import seed000_interaction as plots
+
+    tag = study.data.split(" ")[0].replace("/", "_").replace("->", "-")
+    bundle.add_dataset(study.data, synthetic=False, seeds=list(study.seeds))
+    bundle.add_metrics(f"02/{study.data}/metrics", study.metrics)
+    bundle.add_metrics(f"table2/{tag}", table2_per_seed(study))
+    tables = {f"{claim_item(name)}_{tag}": figure_table(study, name) for name in REAL_DATA_FIGURES}
+    tables[f"verdicts_{tag}"] = claim_verdicts(study)
+    bundle.add_metrics(f"{tag}/verdicts", verdict_records(tables[f"verdicts_{tag}"]))
+    for name, table in tables.items():
+        bundle.add_table(name, table)
+    for name, plot in (("fig9", plots.training_curves), ("fig11", plots.recall_and_roc),
+                       ("fig12", plots.business_scenarios), ("fig14", plots.robustness)):
+        bundle.add_figure(f"{name}_{tag}", plot(study))
+    return tables
