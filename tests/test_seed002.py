@@ -1,5 +1,6 @@
 """Paper-002 experiment runner on tiny synthetic data: examples, metrics, tables, verdicts, determinism."""
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -117,6 +118,7 @@ def test_same_seed_same_numbers(cfg, tasks):
 
 
 def test_real_section_notes_when_data_absent(cfg):
+    cfg = dataclasses.replace(cfg, data_dir=None)
     bundle = ResultsBundle(cfg)
     assert seed002.report_real(cfg, bundle).empty
     assert bundle.notes == ["real data not present: make data"]
