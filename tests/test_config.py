@@ -37,9 +37,18 @@ def test_unknown_override_is_named(profiles):
         load_config("nb", "smoke", overrides={"epoch": 3})
 
 
-def test_wrong_type_override_is_refused(profiles):
-    with pytest.raises(ConfigError, match="'epochs' expects int"):
-        load_config("nb", "smoke", overrides={"epochs": "many"})
+@pytest.mark.parametrize(("name", "value", "kind"), [("epochs", "many", "int"), ("epochs", True, "int"),
+                                                      ("lr", False, "float")])
+def test_wrong_type_override_is_refused(profiles, name, value, kind):
+    with pytest.raises(ConfigError, match=f"'{name}' expects {kind}"):
+        load_config("nb", "smoke", overrides={name: value})
+
+
+@pytest.mark.parametrize("threads", ["two", "0", "-1"])
+def test_bad_thread_count_is_refused(profiles, monkeypatch, threads):
+    monkeypatch.setenv("XREC_THREADS", threads)
+    with pytest.raises(ConfigError, match=f"threads must be a positive integer.*got '{threads}'"):
+        load_config("nb", "smoke")
 
 
 def test_unknown_profile_and_notebook(profiles):

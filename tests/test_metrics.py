@@ -181,6 +181,7 @@ def test_caller_scores_are_not_modified():
         (np.zeros((2, 3)), binary([[0], [1], [2]], 3), None, "shape"),
         (np.zeros((2, 3)), binary([[0], [1]], 3), binary([[0], [1], [2]], 3), "exclude has shape"),
         (np.zeros(3), binary([[0]], 3), None, "2-D"),
+        (np.zeros((2, 0)), sp.csr_matrix((2, 0)), None, "at least one item"),
         (np.zeros((2, 3)), np.eye(2, 3), None, "scipy.sparse"),
         (np.zeros((2, 3)), sp.csr_matrix(np.array([[0, 3, 0], [1, 0, 0]])), None, "binary"),
     ],
@@ -204,9 +205,26 @@ def test_nan_in_wide_rows_raises():
         topk_metrics(scores, random_binary(3, 7000, 0.01, seed=12), k=20)
 
 
-def test_invalid_k_raises():
-    with pytest.raises(EvaluationInputError, match="positive"):
-        topk_metrics_at(HAND_SCORES, HAND_TEST, [0, 3])
+@pytest.mark.parametrize("ks", [[0, 3], [], [2.5], [True], ["3"]])
+def test_invalid_k_raises(ks):
+    with pytest.raises(EvaluationInputError, match="positive integers"):
+        topk_metrics_at(HAND_SCORES, HAND_TEST, ks)
+
+
+def test_non_integer_k_in_topk_metrics_raises_a_clear_error():
+    with pytest.raises(EvaluationInputError, match="positive integers, got \\[2.5\\]"):
+        topk_metrics(HAND_SCORES, HAND_TEST, k=2.5)
+
+
+def test_hand_example_with_excluded_item_and_user_without_test_items():
+    """k=3, 6 items. u0: item 0 excluded, list [1, 2, 3], test {2, 5}; u1: list [5, 4, 3], test {4}; u2: no test."""
+    scores = np.array([[0.9, 0.8, 0.7, 0.6, 0.5, 0.4], [0.1, 0.2, 0.3, 0.4, 0.5, 0.6], [0.5] * 6])
+    test = binary([[2, 5], [4], []], 6)
+    got = topk_metrics(scores, test, k=3, exclude=binary([[0], [], []], 6))
+    d2 = 1 / LOG2_3  # discount of rank 2; both hits are at rank 2
+    expected = {"hr": 1.0, "recall": (1 / 2 + 1) / 2, "precision": 1 / 3, "ndcg": (d2 / (1 + d2) + d2) / 2,
+                "map": (0.5 / 2 + 0.5 / 1) / 2, "mrr": 0.5, "coverage": 5 / 6}
+    assert got == pytest.approx(expected, abs=1e-12)
 
 
 @pytest.mark.parametrize("seed", [0, 1])

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import matplotlib
 
@@ -64,3 +65,48 @@ def test_stale_staging_is_removed(tmp_path):
     (tmp_path / "nb").mkdir()
     remove_stale_staging(tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == ["nb"]
+
+
+def test_to_jsonable_converts_numpy_torch_pandas_and_paths():
+    import torch
+
+    from xrec_lib.results import to_jsonable
+
+    frame = pd.DataFrame({"hr": [0.5]}, index=pd.Index(["mf"], name="model"))
+    value = {1: np.bool_(True), "t": torch.tensor([1.5, float("inf")]), "f": frame, "p": Path("/tmp/x"), "n": None}
+    assert to_jsonable(value) == {"1": True, "t": [1.5, None], "f": [{"model": "mf", "hr": 0.5}],
+                                  "p": "/tmp/x", "n": None}
+
+
+def test_unserialisable_metric_is_refused_when_added_naming_its_key(cfg):
+    bundle = ResultsBundle(cfg)
+    with pytest.raises(TypeError, match=r"metrics 'fig6'\['users'\]: set cannot be stored as JSON"):
+        bundle.add_metrics("fig6", {"users": {1, 2}})
+
+
+@pytest.mark.parametrize("name", ["fig6/sparse", "", ".hidden"])
+def test_table_and_figure_names_must_be_file_names(cfg, name):
+    bundle = ResultsBundle(cfg)
+    with pytest.raises(ValueError, match="plain file name"):
+        bundle.add_table(name, pd.DataFrame({"a": [1]}))
+    with pytest.raises(ValueError, match="plain file name"):
+        bundle.add_figure(name, object())
+
+
+def test_failed_swap_puts_the_previous_bundle_back(cfg, monkeypatch):
+    import os
+
+    ResultsBundle(cfg).write()
+    before = (cfg.reports_dir / "nb" / "results.json").read_text()
+    real_replace = os.replace
+
+    def replace_failing_on_staging(source, destination):
+        if os.path.basename(source).startswith(STAGING_PREFIX + "nb-"):
+            raise OSError("disk full")
+        real_replace(source, destination)
+
+    monkeypatch.setattr(os, "replace", replace_failing_on_staging)
+    with pytest.raises(OSError, match="disk full"):
+        ResultsBundle(cfg).write()
+    assert (cfg.reports_dir / "nb" / "results.json").read_text() == before
+    assert [p.name for p in cfg.reports_dir.iterdir()] == ["nb"]

@@ -63,3 +63,43 @@ def test_unknown_parameter_or_notebook_is_refused_before_running(notebooks, tmp_
     with pytest.raises(ConfigError, match="unknown notebook\\(s\\) 09_missing"):
         runner.find_notebooks(["09_missing"])
     assert runner.main(["--profile", "smoke", "--reports-dir", str(tmp_path / "r"), "-p", "epoch", "3"]) == 2
+
+
+def test_cache_is_invalidated_when_a_dataset_appears_under_the_data_root(notebooks, tmp_path):
+    from xrec_lib.data.manifest import load_manifest
+
+    reports, data_root = tmp_path / "reports", tmp_path / "data"
+    data_root.mkdir()
+    extra = {"data_dir": str(data_root)}
+    assert [run.status for run in runner.run_all("smoke", ["00_ok"], reports, extra)] == ["ok"]
+    assert [run.status for run in runner.run_all("smoke", ["00_ok"], reports, extra)] == ["cached"]
+    entry = next(iter(next(iter(load_manifest().values())).values()))
+    entry.location(data_root).parent.mkdir(parents=True, exist_ok=True)
+    entry.location(data_root).write_bytes(b"fetched")
+    assert [run.status for run in runner.run_all("smoke", ["00_ok"], reports, extra)] == ["ok"]
+
+
+def test_files_half_written_by_a_killed_run_are_removed(notebooks, tmp_path):
+    reports = tmp_path / "reports"
+    (reports / "executed").mkdir(parents=True)
+    (reports / "executed" / ".partial-00_ok.ipynb").write_text("{")
+    (reports / ".partial-run_manifest.json").write_text("{")
+    (reports / runner.MANIFEST_NAME).write_text('{"notebooks": [1]}')  # unreadable: every notebook runs
+    assert [run.status for run in runner.run_all("smoke", ["00_ok"], reports)] == ["ok"]
+    assert not list(reports.rglob(".partial-*"))
+    assert json.loads((reports / runner.MANIFEST_NAME).read_text())["notebooks"]["00_ok"]["status"] == "ok"
+
+
+def test_an_interrupted_notebook_leaves_no_partial_copy(notebooks, tmp_path, monkeypatch):
+    import papermill
+
+    reports = tmp_path / "reports"
+
+    def interrupted(notebook, output, **kwargs):
+        open(output, "w").write("{")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(papermill, "execute_notebook", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        runner.run_all("smoke", ["00_ok"], reports)
+    assert not list(reports.rglob(".partial-*"))

@@ -119,7 +119,7 @@ def load_config(
         notebook=notebook,
         profile=profile,
         seeds=tuple(int(seed) + i for i in range(n_seeds)),
-        threads=int(threads or os.environ.get("XREC_THREADS", 2)),
+        threads=_resolve_threads(threads),
         device=_resolve_device(device),
         data_dir=_resolve_data_dir(data_dir),
         reports_dir=Path(reports_dir or os.environ.get("XREC_REPORTS_DIR") or REPO_ROOT / "reports").resolve(),
@@ -138,14 +138,28 @@ def seed_everything(seed: int) -> None:
 
 
 def _coerce(name: str, value: Any, default: Any) -> Any:
-    """Keep overrides the same kind as the profile value (ints stay ints, lists stay lists)."""
-    if default is None or value is None or isinstance(value, type(default)):
+    """Keep overrides the same kind as the profile value (ints stay ints, lists stay lists; an int is accepted
+    for a float and becomes a float; a bool is never taken for a number or the reverse)."""
+    if default is None or value is None:
+        return value
+    if isinstance(value, type(default)) and isinstance(value, bool) == isinstance(default, bool):
         return value
     if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     raise ConfigError(
         f"parameter {name!r} expects {type(default).__name__} (profile value {default!r}), got {value!r}"
     )
+
+
+def _resolve_threads(threads: int | None) -> int:
+    value = threads if threads is not None else os.environ.get("XREC_THREADS", 2)
+    try:
+        count = int(value)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise ConfigError(f"threads must be a positive integer (argument or XREC_THREADS), got {value!r}")
+    return count
 
 
 def _resolve_device(device: str | None) -> str:

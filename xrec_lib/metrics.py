@@ -29,6 +29,7 @@ Recommendation lists follow these rules:
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -54,9 +55,9 @@ def as_score_tensor(scores: torch.Tensor | np.ndarray) -> torch.Tensor:
         raise EvaluationInputError(
             f"scores must be a torch.Tensor or numpy.ndarray, got {type(scores).__name__}"
         )
-    if scores.dim() != 2:
+    if scores.dim() != 2 or scores.shape[1] == 0:
         raise EvaluationInputError(
-            f"scores must be a 2-D n_users x n_items matrix, got shape {tuple(scores.shape)}"
+            f"scores must be a 2-D n_users x n_items matrix with at least one item, got shape {tuple(scores.shape)}"
         )
     if not scores.is_floating_point():
         scores = scores.to(torch.float64)
@@ -225,11 +226,11 @@ class RankingResult:
 
 
 def validate_ks(ks: Iterable[int]) -> list[int]:
-    """Sorted, de-duplicated list of positive cut-offs."""
-    ks = sorted({int(k) for k in ks})
-    if not ks or ks[0] < 1:
+    """Sorted, de-duplicated list of positive integer cut-offs."""
+    ks = list(ks)
+    if not ks or any(isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1 for k in ks):
         raise EvaluationInputError(f"ks must be a non-empty list of positive integers, got {ks}")
-    return ks
+    return sorted({int(k) for k in ks})
 
 
 def ranking_result(top_items: np.ndarray, users: np.ndarray, test: sp.csr_matrix, ks: list[int]) -> RankingResult:

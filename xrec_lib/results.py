@@ -21,7 +21,6 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from xrec_lib.config import REPO_ROOT, RunConfig
@@ -47,19 +46,20 @@ class ResultsBundle:
 
     def add_metrics(self, key: str, values: Any) -> None:
         """Store JSON-able results under ``key`` (e.g. ``"fig6/synthetic/sparse"``)."""
-        self.metrics[key] = _jsonable(values)
+        self.metrics[key] = to_jsonable(values, where=f"metrics {key!r}")
 
     def add_table(self, name: str, table: pd.DataFrame) -> None:
         """Store a table, written as ``tables/<name>.csv`` and ``tables/<name>.md``."""
-        self._tables[name] = table.copy()
+        self._tables[_file_stem(name, "table")] = table.copy()
 
     def add_figure(self, name: str, figure: Any) -> None:
         """Store a matplotlib figure, written as ``figures/<name>.png`` and ``.svg``."""
-        self._figures[name] = figure
+        self._figures[_file_stem(name, "figure")] = figure
 
     def add_dataset(self, name: str, synthetic: bool, checksum: str | None = None, **details: Any) -> None:
         """Record a dataset the run used (synthetic or real, with its checksum or generator seed)."""
-        self.datasets.append(_jsonable({"name": name, "synthetic": synthetic, "checksum": checksum, **details}))
+        self.datasets.append(to_jsonable({"name": name, "synthetic": synthetic, "checksum": checksum, **details},
+                                         where=f"dataset {name!r}"))
 
     def note(self, text: str) -> None:
         """Add a line for the reader, e.g. ``"real data not present: make data"``."""
@@ -143,13 +143,27 @@ def remove_stale_staging(reports_dir: Path) -> None:
 
 
 def _swap_in(staging: Path, target: Path) -> None:
+    """Replace ``target`` by ``staging``; if the final rename fails, the previous ``target`` is put back."""
     old = None
     if target.exists():
         old = target.with_name(f"{STAGING_PREFIX}old-{target.name}-{os.getpid()}")
         os.replace(target, old)
-    os.replace(staging, target)
+    try:
+        os.replace(staging, target)
+    except BaseException:
+        if old is not None:
+            os.replace(old, target)
+        raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _file_stem(name: str, kind: str) -> str:
+    """``name`` if it can be used as a file name inside the bundle, else :class:`ValueError` saying why."""
+    if not name or name.startswith(".") or any(sep in name for sep in ("/", "\\", os.sep)):
+        raise ValueError(f"{kind} name {name!r} must be a plain file name (no path separators, not starting "
+                         f"with '.'), e.g. 'fig6_sparse'")
+    return name
 
 
 def _version(name: str) -> str | None:
@@ -159,20 +173,26 @@ def _version(name: str) -> str | None:
         return None
 
 
-def _jsonable(value: Any) -> Any:
-    """Convert NumPy/torch/pandas values to plain JSON types; NaN/inf become None."""
+def to_jsonable(value: Any, where: str = "value") -> Any:
+    """``value`` as plain JSON types: NumPy/torch values and pandas frames become lists and dicts, dict keys
+    become strings, paths become strings, NaN/inf become None.
+
+    Raises :class:`TypeError` naming ``where`` for anything else (e.g. a set or an arbitrary object), so a bad
+    value fails when it is added rather than when the bundle is written.
+    """
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): to_jsonable(v, f"{where}[{k!r}]") for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [to_jsonable(v, f"{where}[{i}]") for i, v in enumerate(value)]
     if isinstance(value, pd.DataFrame):
-        return _jsonable(value.reset_index().to_dict(orient="records"))
+        return to_jsonable(value.reset_index().to_dict(orient="records"), where)
     if isinstance(value, Path):
         return str(value)
-    if hasattr(value, "tolist"):  # numpy arrays/scalars, torch tensors
-        return _jsonable(value.tolist())
+    if hasattr(value, "tolist"):  # numpy arrays/scalars, torch tensors, pandas series
+        return to_jsonable(value.tolist(), where)
     if isinstance(value, float) and not math.isfinite(value):
         return None
-    if isinstance(value, (np.bool_,)):
-        return bool(value)
-    return value
+    if value is None or isinstance(value, (str, int, float)):
+        return value
+    raise TypeError(f"{where}: {type(value).__name__} cannot be stored as JSON; convert it to a number, string, "
+                    "list or dict first")

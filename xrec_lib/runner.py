@@ -2,8 +2,9 @@
 
 For each ``notebooks/NN_*.ipynb`` in order: check the parameter names against the notebook's ``parameters``
 cell, execute it with papermill (kernel ``python3``), and keep the executed copy in ``reports/executed/``.
-A notebook whose inputs (its own text, the ``xrec_lib`` sources, the profile and the parameters) have not
-changed since its last successful run is skipped unless ``--force``. A failing notebook does not stop the
+A notebook whose inputs (its own text, the ``xrec_lib`` sources and profiles, the data manifest, the parameters,
+and the size and modification time of every manifest file present under the data root) have not changed since
+its last successful run is skipped unless ``--force``. A failing notebook does not stop the
 others; it is recorded in ``reports/run_manifest.json`` (its executed copy goes to ``reports/failed/``), and
 the command exits non-zero at the end.
 """
@@ -21,11 +22,13 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from xrec_lib.config import PROFILES, REPO_ROOT
+from xrec_lib.data.manifest import DATA_DIR_ENV, load_manifest
 from xrec_lib.errors import ConfigError
 from xrec_lib.results import git_revision, remove_stale_staging
 
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 MANIFEST_NAME = "run_manifest.json"
+PARTIAL_PREFIX = ".partial-"
 
 
 @dataclass
@@ -64,7 +67,8 @@ def check_parameters(notebook: Path, parameters: dict[str, Any]) -> None:
 
 
 def input_hash(notebook: Path, parameters: dict[str, Any]) -> str:
-    """Content hash of everything a notebook's results depend on that lives in the repository."""
+    """Content hash of everything a notebook's results depend on: its text, the ``xrec_lib`` sources, profiles
+    and data manifest, the parameters, and which real data files are present (see :func:`data_state`)."""
     digest = hashlib.sha256()
     digest.update(notebook.read_bytes())
     for source in sorted((REPO_ROOT / "xrec_lib").rglob("*")):
@@ -72,7 +76,27 @@ def input_hash(notebook: Path, parameters: dict[str, Any]) -> str:
             digest.update(str(source.relative_to(REPO_ROOT)).encode())
             digest.update(source.read_bytes())
     digest.update(json.dumps(parameters, sort_keys=True, default=str).encode())
+    digest.update(json.dumps(data_state(parameters.get("data_dir")), sort_keys=True).encode())
     return digest.hexdigest()
+
+
+def data_state(data_dir: str | Path | None) -> dict[str, list[int]]:
+    """``{"<dataset>/<path>": [size, mtime_ns]}`` of the manifest files present under the data root.
+
+    The data root is ``data_dir``, else ``$XREC_DATA_DIR``; without one the state is empty. Fetching a dataset
+    (or replacing a file) therefore changes the input hash, so the sections that need it are re-run.
+    """
+    root = data_dir or os.environ.get(DATA_DIR_ENV)
+    if not root:
+        return {}
+    state = {}
+    for files in load_manifest().values():
+        for entry in files.values():
+            location = entry.location(Path(root).expanduser())
+            if location.is_file():
+                stat = location.stat()
+                state[f"{entry.dataset}/{entry.path}"] = [stat.st_size, stat.st_mtime_ns]
+    return state
 
 
 def run_notebook(notebook: Path, parameters: dict[str, Any], reports_dir: Path, previous: dict | None,
@@ -86,7 +110,7 @@ def run_notebook(notebook: Path, parameters: dict[str, Any], reports_dir: Path, 
             and executed.is_file() and (reports_dir / notebook.stem / "results.json").is_file():
         return NotebookRun(notebook.stem, "cached", 0.0, key, str(executed.relative_to(reports_dir)))
     executed.parent.mkdir(parents=True, exist_ok=True)
-    partial = executed.with_name(f".partial-{notebook.name}")
+    partial = executed.with_name(PARTIAL_PREFIX + notebook.name)
     started = time.perf_counter()
     try:
         papermill.execute_notebook(str(notebook), str(partial), parameters=parameters, kernel_name="python3",
@@ -99,6 +123,9 @@ def run_notebook(notebook: Path, parameters: dict[str, Any], reports_dir: Path, 
         message = str(error).strip().splitlines()
         return NotebookRun(notebook.stem, "failed", round(time.perf_counter() - started, 1), key,
                            str(failed.relative_to(reports_dir)), message[-1] if message else type(error).__name__)
+    except BaseException:  # interrupted (Ctrl-C): leave no half-written copy behind
+        partial.unlink(missing_ok=True)
+        raise
     os.replace(partial, executed)
     stale_failure = reports_dir / "failed" / notebook.name
     stale_failure.unlink(missing_ok=True)
@@ -114,6 +141,7 @@ def run_all(profile: str, notebooks: Sequence[str] | None = None, reports_dir: P
     reports_dir = Path(reports_dir or os.environ.get("XREC_REPORTS_DIR") or REPO_ROOT / "reports").resolve()
     reports_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_staging(reports_dir)
+    remove_stale_partials(reports_dir)
     parameters = {"profile": profile, "reports_dir": str(reports_dir), **(extra or {})}
     if os.environ.get("XREC_DATA_DIR"):
         parameters.setdefault("data_dir", os.environ["XREC_DATA_DIR"])
@@ -134,12 +162,21 @@ def run_all(profile: str, notebooks: Sequence[str] | None = None, reports_dir: P
     return runs
 
 
+def remove_stale_partials(reports_dir: Path) -> None:
+    """Delete the half-written notebook copies and manifest left by a run that was killed."""
+    for folder in (reports_dir, reports_dir / "executed"):
+        for stale in folder.glob(PARTIAL_PREFIX + "*"):
+            stale.unlink(missing_ok=True)
+
+
 def _read_manifest(path: Path) -> dict[str, dict]:
+    """The manifest's per-notebook entries; ``{}`` when it is absent or unreadable (all notebooks then run)."""
     if not path.is_file():
         return {}
     try:
-        return dict(json.loads(path.read_text()).get("notebooks", {}))
-    except (json.JSONDecodeError, AttributeError):
+        notebooks = json.loads(path.read_text()).get("notebooks", {})
+        return {str(name): dict(run) for name, run in notebooks.items()}
+    except (ValueError, TypeError, AttributeError):
         return {}
 
 
@@ -148,7 +185,7 @@ def _write_manifest(path: Path, profile: str, notebooks: dict[str, dict]) -> Non
 
     content = {"profile": profile, "git_revision": git_revision(), "environment": environment(
         int(os.environ.get("XREC_THREADS", 2))), "notebooks": notebooks}
-    partial = path.with_name(f".partial-{path.name}")
+    partial = path.with_name(PARTIAL_PREFIX + path.name)
     partial.write_text(json.dumps(content, indent=2) + "\n")
     os.replace(partial, path)
 
