@@ -29,19 +29,7 @@ from xrec_lib.evaluate import (
     user_slice_metrics,
 )
 from xrec_lib.metrics import EvaluationInputError, per_user_topk_metrics
-
-
-def binary(rows: list[list[int]], n_items: int) -> sp.csr_matrix:
-    dense = np.zeros((len(rows), n_items), dtype=np.int64)
-    for user, items in enumerate(rows):
-        dense[user, items] = 1
-    return sp.csr_matrix(dense)
-
-
-def random_binary(n_users: int, n_items: int, density: float, seed: int) -> sp.csr_matrix:
-    matrix = sp.random(n_users, n_items, density=density, random_state=seed, format="csr")
-    matrix.data[:] = 1
-    return matrix
+from matrices import binary, random_binary
 
 
 @pytest.fixture(scope="module")

@@ -25,22 +25,9 @@ from xrec_lib.metrics import (
     topk_metrics,
     topk_metrics_at,
 )
+from matrices import binary, random_binary
 
 LOG2_3 = math.log2(3)
-
-
-def binary(rows: list[list[int]], n_items: int) -> sp.csr_matrix:
-    """Binary CSR matrix whose row u holds the items rows[u]."""
-    dense = np.zeros((len(rows), n_items), dtype=np.int64)
-    for user, items in enumerate(rows):
-        dense[user, items] = 1
-    return sp.csr_matrix(dense)
-
-
-def random_binary(n_users: int, n_items: int, density: float, seed: int) -> sp.csr_matrix:
-    matrix = sp.random(n_users, n_items, density=density, random_state=seed, format="csr")
-    matrix.data[:] = 1
-    return matrix
 
 
 # Four users, six items, k = 3 (hand-worked example).
