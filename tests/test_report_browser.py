@@ -1,5 +1,6 @@
 """The report as a browser shows it: headless Debian Chromium renders index.html and loads every image."""
 
+import os
 import shutil
 import subprocess
 from html.parser import HTMLParser
@@ -57,6 +58,10 @@ def _loaded_images(tmp_path: Path, index: Path, replace: tuple[str, str] = ("", 
 
 @pytest.fixture(scope="module")
 def index(tmp_path_factory):
+    """The report of a real run when ``XREC_REPORT_UNDER_TEST`` names its reports folder, else a fake one."""
+    built = os.environ.get("XREC_REPORT_UNDER_TEST")
+    if built:
+        return Path(built) / "index.html"
     return write_fake_reports(tmp_path_factory.mktemp("reports"))
 
 
