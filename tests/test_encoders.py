@@ -131,3 +131,19 @@ def test_symmetric_spmm_gradient_equals_autograd(graph):
     ours, x.grad = x.grad.clone(), None
     (torch.sparse.mm(adjacency.to_sparse_coo(), x) * weights).sum().backward()
     assert torch.allclose(ours, x.grad, atol=1e-6)
+
+
+def test_layer_mean_propagation_matches_explicit_layers_and_their_gradient(graph):
+    from xrec_lib.models.encoders import layer_mean_propagation, to_torch_csr
+
+    adjacency = to_torch_csr(graph.normalized_adjacency(self_loops=False))
+    assert adjacency.crow_indices().dtype == torch.int32
+    dense = adjacency.to_dense()
+    x = torch.randn(graph.n_nodes, 4, requires_grad=True)
+    weights = torch.randn(graph.n_nodes, 4)
+    out = layer_mean_propagation(adjacency, x, 3)
+    (out * weights).sum().backward()
+    ours, x.grad = x.grad.clone(), None
+    expected = (x + dense @ x + dense @ dense @ x + dense @ dense @ dense @ x) / 4
+    (expected * weights).sum().backward()
+    assert torch.allclose(out, expected, atol=1e-6) and torch.allclose(ours, x.grad, atol=1e-6)

@@ -5,13 +5,17 @@ import numpy as np
 import pytest
 import torch
 
+from xrec_lib.config import load_config
 from xrec_lib.data.synthetic_crossdomain import generate_crossdomain
 from xrec_lib.errors import ConfigError
-from xrec_lib.experiments.seed000_representation import (MODELS, RepresentationSettings, claim_verdicts,
-                                                         curves_table, figure_table, load_siamese_embeddings,
+from xrec_lib.experiments.seed000_representation import (MODELS, RepresentationSettings, amazon_settings,
+                                                         claim_verdicts, curves_table, figure_table,
+                                                         load_siamese_embeddings,
                                                          run_representation, scaled_synthetic_config,
                                                          store_siamese_embeddings)
+from xrec_lib.models import GCN, GraphData, SiameseGCN
 from xrec_lib.plots.seed000 import plot_fig6, plot_learning_curves, plot_metric_curves
+from xrec_lib.train import TrainConfig, embeddings, fit
 
 matplotlib.use("Agg")
 torch.set_num_threads(1)
@@ -79,3 +83,23 @@ def test_figures_have_the_papers_panels(tiny):
 def test_scaled_config_rejects_bad_scale():
     with pytest.raises(ConfigError, match="synthetic_scale"):
         scaled_synthetic_config(1.5, "sparse")
+
+
+def test_siamese_gcn_without_alignment_trains_exactly_like_gcn(tiny):
+    """With the auxiliary loss off, the Siamese GCN is GCN + the same loss: same init, same steps, same vectors
+    (so a gap between the two comes from the alignment term, not from scoring or evaluation)."""
+    dataset, _ = tiny
+    graph, train = GraphData.from_dataset(dataset), dataset.interaction_matrix("train")
+    config = TrainConfig(epochs=2, batch_size=2048, lr=0.01, loss="bpr")
+    vectors = []
+    for build in (lambda: GCN(graph, 8, 2), lambda: SiameseGCN(graph, 8, 2, views=None)):
+        torch.manual_seed(0)
+        vectors.append(embeddings(fit(build(), train, None, config).model))
+    assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(*vectors))
+
+
+def test_amazon_settings_read_the_amazon_keys(tmp_path):
+    config = load_config("01_siamese_gcn", "paper", 0, None, None, str(tmp_path), {"amazon_alignment_weight": 0.02})
+    settings = amazon_settings(config)
+    assert settings.alignment_weight == 0.02 and settings.epochs == config["amazon_epochs"]
+    assert settings.max_batches == config["amazon_max_batches"] and settings.dim == config["dim"]

@@ -90,3 +90,17 @@ def test_fit_refuses_a_mismatched_matrix():
     model = MatrixFactorization(GraphData.from_interactions(toy_interactions()), dim=4)
     with pytest.raises(DataError, match="training matrix"):
         fit(model, toy_interactions(n_items=31), None, TrainConfig(epochs=1))
+
+
+def test_learning_rate_decays_per_epoch_and_each_row_is_reported():
+    rows = []
+    train = toy_interactions()
+    fit(MatrixFactorization(GraphData.from_interactions(train), dim=4), train, None,
+        TrainConfig(epochs=3, batch_size=32, lr=0.1, lr_decay=0.5, on_epoch=rows.append))
+    assert [row["epoch"] for row in rows] == [1, 2, 3] and all("elapsed_s" in row for row in rows)
+    with pytest.raises(ConfigError, match="lr_decay"):
+        TrainConfig(lr_decay=1.5)
+    constant, decayed = (fit(MatrixFactorization(GraphData.from_interactions(train), dim=4), train, None,
+                             TrainConfig(epochs=3, batch_size=32, lr=0.1, lr_decay=gamma)).history["loss"]
+                         for gamma in (1.0, 0.01))
+    assert constant.iloc[0] == decayed.iloc[0] and constant.iloc[2] != decayed.iloc[2]

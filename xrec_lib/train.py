@@ -3,7 +3,8 @@
 An epoch visits every training interaction ``(u, i+)`` once in a seeded random order, in batches of
 ``batch_size``; each interaction gets one uniform negative ``i-`` (an item ``u`` has no training interaction
 with; drawn vectorised with rejection). One optimisation step = one full-graph propagation
-(``user_emb, item_emb = model()``) + the batch loss:
+(``user_emb, item_emb = model()``) + the batch loss, minimised by Adam (fused kernel; learning rate multiplied by
+``lr_decay`` after every epoch):
 
 * ``"bpr"``: ``-ln sigmoid(s(u, i+) - s(u, i-))`` (Rendle et al. 2009), the pairwise loss of eq. (4) of paper 000;
 * ``"margin"``: ``max(0, m - s(u, i+) + s(u, i-))`` (triplet margin ranking loss);
@@ -26,7 +27,7 @@ import math
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -51,7 +52,8 @@ class TrainConfig:
     Attributes:
         epochs: maximum number of epochs.
         batch_size: triplets per optimisation step (one propagation each).
-        lr: Adam learning rate.
+        lr: Adam learning rate (of the first epoch).
+        lr_decay: the learning rate is multiplied by this after every epoch (1.0: constant).
         loss: ``"bpr"``, ``"margin"`` or ``"bce"``.
         margin: ``m`` of the margin loss.
         l2: weight of the L2 penalty on the batch's ID embeddings.
@@ -64,11 +66,13 @@ class TrainConfig:
         device: ``"cpu"`` or ``"cuda"``.
         progress: show a tqdm bar over the epochs.
         checkpoint_path: where to ``torch.save`` the best ``state_dict`` (None: memory only).
+        on_epoch: called with each history row (dict, columns of :attr:`TrainResult.history`) as it is completed.
     """
 
     epochs: int = 50
     batch_size: int = 8192
     lr: float = 5e-3
+    lr_decay: float = 1.0
     loss: str = "bpr"
     margin: float = 1.0
     l2: float = 1e-4
@@ -81,6 +85,7 @@ class TrainConfig:
     device: str = "cpu"
     progress: bool = False
     checkpoint_path: str | Path | None = None
+    on_epoch: Callable[[dict], None] | None = None
 
     def __post_init__(self) -> None:
         if self.loss not in LOSSES:
@@ -90,6 +95,8 @@ class TrainConfig:
                 raise ConfigError(f"TrainConfig.{name} must be >= 1, got {getattr(self, name)}")
         if self.lr <= 0:
             raise ConfigError(f"TrainConfig.lr must be positive, got {self.lr}")
+        if not 0 < self.lr_decay <= 1:
+            raise ConfigError(f"TrainConfig.lr_decay must lie in (0, 1], got {self.lr_decay}")
 
 
 @dataclass
@@ -196,7 +203,8 @@ def fit(model: GraphEncoder, train: sp.spmatrix, valid: sp.spmatrix | None, conf
     model.to(config.device)
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, fused=True)
+    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=config.lr_decay)
     coo = train.tocoo()
     users, items = coo.row.astype(np.int64), coo.col.astype(np.int64)
     state = _EarlyStopping(config)
@@ -212,6 +220,9 @@ def fit(model: GraphEncoder, train: sp.spmatrix, valid: sp.spmatrix | None, conf
             state.update(model, epoch, summary["ndcg"])
         row["elapsed_s"] = time.perf_counter() - started
         rows.append(row)
+        scheduler.step()
+        if config.on_epoch is not None:
+            config.on_epoch(row)
         if state.should_stop() or _over_budget(started, config):
             break
     if valid is None:

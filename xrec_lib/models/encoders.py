@@ -19,9 +19,10 @@ adjacency without self-loops, ``D`` its degree matrix):
   (PyG ``RGCNConv`` on ``edge_index``/``edge_type``; torch.sparse is not supported by that layer).
 
 LightGCN, GCN and GraphSAGE propagate with a ``torch.sparse_csr_tensor`` adjacency (one ``torch.sparse.mm`` per
-layer), which computes exactly what the same layers compute on ``edge_index`` for a graph without self-loops.
-LightGCN and GCN use :func:`symmetric_spmm`, whose backward pass reuses the (symmetric) adjacency instead of
-transposing it, about three times cheaper than autograd through ``torch.sparse.mm``.
+layer, 32-bit indices), which computes exactly what the same layers compute on ``edge_index`` for a graph without
+self-loops. GCN uses :func:`symmetric_spmm`, whose backward pass reuses the (symmetric) adjacency instead of
+transposing it, about three times cheaper than autograd through ``torch.sparse.mm``; LightGCN uses
+:func:`layer_mean_propagation`, which also keeps no intermediate layer for the backward pass.
 """
 
 from __future__ import annotations
@@ -115,11 +116,15 @@ class GraphData:
 
 
 def to_torch_csr(matrix: sp.csr_matrix, device: str | torch.device = "cpu") -> torch.Tensor:
-    """A ``scipy.sparse.csr_matrix`` as ``torch.sparse_csr_tensor`` (sorted indices) on ``device``."""
+    """A ``scipy.sparse.csr_matrix`` as ``torch.sparse_csr_tensor`` (sorted indices) on ``device``.
+
+    Indices are 32-bit when the matrix allows it (about 20% faster ``torch.sparse.mm`` on CPU), else 64-bit.
+    """
     matrix = sp.csr_matrix(matrix, dtype=np.float32)
     matrix.sort_indices()
-    return torch.sparse_csr_tensor(torch.from_numpy(matrix.indptr.astype(np.int64)),
-                                   torch.from_numpy(matrix.indices.astype(np.int64)),
+    index_type = np.int32 if max(matrix.nnz, *matrix.shape) < np.iinfo(np.int32).max else np.int64
+    return torch.sparse_csr_tensor(torch.from_numpy(matrix.indptr.astype(index_type)),
+                                   torch.from_numpy(matrix.indices.astype(index_type)),
                                    torch.from_numpy(matrix.data), size=matrix.shape).to(device)
 
 
@@ -146,6 +151,33 @@ class _SymmetricSparseMatmul(torch.autograd.Function):
 def symmetric_spmm(adjacency: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """``adjacency @ x`` with a cheap backward; ``adjacency`` must be symmetric (all graphs here are)."""
     return _SymmetricSparseMatmul.apply(adjacency, x)
+
+
+class _LayerMeanPropagation(torch.autograd.Function):
+    """``(x + A x + ... + A^L x) / (L + 1)`` for a symmetric sparse ``A``; the gradient
+    ``(g + A g + ... + A^L g) / (L + 1)`` is computed by Horner's rule, ``h <- g + A h`` applied ``L`` times."""
+
+    @staticmethod
+    def forward(ctx, adjacency: torch.Tensor, x: torch.Tensor, n_layers: int) -> torch.Tensor:
+        ctx.adjacency, ctx.n_layers = adjacency, n_layers
+        out, layer = x.clone(), x
+        for _ in range(n_layers):
+            layer = torch.sparse.mm(adjacency, layer)
+            out += layer
+        return out.div_(n_layers + 1)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[None, torch.Tensor, None]:
+        out = grad
+        for _ in range(ctx.n_layers):
+            out = torch.sparse.mm(ctx.adjacency, out).add_(grad)
+        return None, out.div(ctx.n_layers + 1), None
+
+
+def layer_mean_propagation(adjacency: torch.Tensor, x: torch.Tensor, n_layers: int) -> torch.Tensor:
+    """LightGCN's layer combination ``mean_{l=0..L} A^l x`` for a symmetric ``adjacency``, without storing the
+    intermediate layers (``n_layers`` sparse products forward and ``n_layers`` backward)."""
+    return _LayerMeanPropagation.apply(adjacency, x, n_layers)
 
 
 def gcn_layer(conv: GCNConv, x: torch.Tensor, adjacency: torch.Tensor) -> torch.Tensor:
@@ -226,11 +258,7 @@ class LightGCN(GraphEncoder):
         self.graph_adj = to_torch_csr(graph.normalized_adjacency(self_loops=False), self._device())
 
     def propagate(self, x: torch.Tensor) -> torch.Tensor:
-        out = x
-        for _ in range(self.n_layers):
-            x = symmetric_spmm(self.graph_adj, x)
-            out = out + x
-        return out / (self.n_layers + 1)
+        return layer_mean_propagation(self.graph_adj, x, self.n_layers)
 
 
 class _ConvStack(GraphEncoder):
