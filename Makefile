@@ -14,6 +14,7 @@ export JUPYTER_CONFIG_DIR  := $(CURDIR)/.jupyter/config
 export JUPYTER_RUNTIME_DIR := $(CURDIR)/.jupyter/runtime
 export IPYTHONDIR          := $(CURDIR)/.jupyter/ipython
 export MPLBACKEND          := Agg
+$(shell mkdir -p $(JUPYTER_CONFIG_DIR) $(JUPYTER_RUNTIME_DIR) $(IPYTHONDIR))
 
 .PHONY: setup test reproduce lab data clean
 
