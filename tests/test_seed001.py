@@ -115,3 +115,36 @@ def test_bytedance_sample_fits_the_ctr_model():
     model = CTRModel([int(codes[:, i].max()) + 1 for i in range(len(columns))], dim=4, cin_layers=(4, 2))
     logits = model(torch.as_tensor(codes))
     assert logits.shape == (200,) and torch.isfinite(logits).all()
+
+
+def test_batches_cut_to_the_longest_sequence_give_the_same_predictions():
+    data = synthetic_multimodal(TINY, seed=0)
+    split = data["test"]
+    rows = np.argsort(split["text_lengths"])[:4]  # the shortest sequences: their batch is cut below seq_len
+    batch = mm.to_batch(split, rows, "cpu")
+    assert batch["text"].shape[1] == split["text_lengths"][rows].max() < TINY.seq_len
+    assert torch.equal(batch["text_mask"].sum(1).long(), torch.as_tensor(split["text_lengths"][rows]))
+    torch.manual_seed(0)
+    model = mm.build_model(mm.PROPOSED, {m: split[m].shape[-1] for m in ("text", "audio", "vision")}, PARAMS).eval()
+    full = {m: torch.as_tensor(split[m][rows], dtype=torch.float32) for m in ("text", "audio", "vision")}
+    full |= {m + "_mask": (torch.arange(TINY.seq_len)[None, :] < torch.as_tensor(split[m + "_lengths"][rows])[:, None])
+             .float() for m in ("text", "audio", "vision")}
+    with torch.no_grad():
+        torch.testing.assert_close(model(batch)["M"], model(full)["M"])
+
+
+def test_linear_decay_ends_at_zero_learning_rate():
+    model = mm.build_model("Text-only", {"text": 6}, PARAMS)
+    optimizer = torch.optim.Adam(mm.parameter_groups(model, 1e-3, 1e-4))
+    schedule = mm.learning_rate_schedule(optimizer, total_steps=4, linear_decay=True)
+    rates = []
+    for _ in range(4):
+        optimizer.step()
+        schedule.step()
+        rates.append(optimizer.param_groups[0]["lr"])
+    assert np.allclose(rates, [7.5e-4, 5e-4, 2.5e-4, 0.0])
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    constant = mm.learning_rate_schedule(optimizer, 4, linear_decay=False)
+    optimizer.step()
+    constant.step()
+    assert constant.get_last_lr() == [1e-3]

@@ -52,11 +52,14 @@ def modalities_of(split: Split) -> tuple[str, ...]:
 
 
 def to_batch(split: Split, rows: np.ndarray, device: str) -> dict[str, torch.Tensor]:
-    """Tensors of the samples ``rows``: each modality plus a mask built from its ``<m>_lengths``."""
+    """Tensors of the samples ``rows``: each modality, cut to the longest sequence among ``rows`` (every model
+    masks the padded steps, so the cut changes no output and saves the padded steps' cost), plus a mask built from
+    its ``<m>_lengths``."""
     batch = {}
     for m in modalities_of(split):
-        features = torch.as_tensor(split[m][rows], dtype=torch.float32, device=device)
         lengths = torch.as_tensor(split[f"{m}_lengths"][rows], device=device)
+        width = max(int(lengths.max()), 1)
+        features = torch.as_tensor(split[m][rows][:, :width], dtype=torch.float32, device=device)
         batch[m] = features
         batch[m + "_mask"] = (torch.arange(features.shape[1], device=device)[None, :] < lengths[:, None]).float()
     return batch
@@ -126,9 +129,17 @@ def parameter_groups(model: nn.Module, lr: float, encoder_lr: float) -> list[dic
     return groups + ([{"params": list(encoder.parameters()), "lr": encoder_lr}] if encoder_ids else [])
 
 
+def learning_rate_schedule(optimizer: torch.optim.Optimizer, total_steps: int,
+                           linear_decay: bool) -> torch.optim.lr_scheduler.LambdaLR:
+    """Per-step schedule: every group's rate falls linearly to 0 at ``total_steps`` (``linear_decay``), or stays."""
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0 - step / total_steps if linear_decay else 1.0)
+
+
 def train(model: nn.Module, data: dict[str, Split], epochs: int, lr: float, batch_size: int, use_slgm: bool,
-          seed: int, device: str = "cpu", encoder_lr: float = 5e-5) -> TrainResult:
-    """Train on ``data["train"]``; keep the epoch with the lowest validation MAE (Self-MM's loop, SLGM optional)."""
+          seed: int, device: str = "cpu", encoder_lr: float = 5e-5, linear_decay: bool = False) -> TrainResult:
+    """Train on ``data["train"]``; keep the epoch with the lowest validation MAE (Self-MM's loop, SLGM optional).
+
+    ``linear_decay``: every learning rate falls linearly to 0 over the run (the schedule BERT fine-tuning uses)."""
     seed_everything(seed)
     model.to(device)
     train_split = data["train"]
@@ -139,6 +150,7 @@ def train(model: nn.Module, data: dict[str, Split], epochs: int, lr: float, batc
         slgm = SelfSupervisedLabelGenerator(len(labels), dims)
         slgm.init_labels(labels)
     optimizer = torch.optim.Adam(parameter_groups(model, lr, encoder_lr))
+    schedule = learning_rate_schedule(optimizer, epochs * -(-len(labels) // batch_size), linear_decay)
     generator = torch.Generator().manual_seed(seed)
     history, best = [], None
     for epoch in range(1, epochs + 1):
@@ -150,6 +162,7 @@ def train(model: nn.Module, data: dict[str, Split], epochs: int, lr: float, batc
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+            schedule.step()
             losses.append(loss.item())
             fusion_losses.append(fusion_loss.item())
             if slgm is not None:
@@ -201,7 +214,7 @@ def run_models(data: dict[str, Split], dataset: str, models: tuple[str, ...], pa
             model = build_model(name, input_dims, params)
             run = train(model, data, params["epochs"], params["lr"], params["batch_size"],
                         use_slgm=name not in BASELINES, seed=seed, device=device,
-                        encoder_lr=params.get("encoder_lr", 5e-5))
+                        encoder_lr=params.get("encoder_lr", 5e-5), linear_decay=params.get("linear_decay", False))
             runs[(name, seed)] = run
             rows.append({"dataset": dataset, "model": name, "seed": seed, **run.test_metrics})
             histories.append(run.history.assign(dataset=dataset, model=name, seed=seed))
