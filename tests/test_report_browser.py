@@ -49,10 +49,13 @@ def _chromium(tmp_path: Path, *arguments: str) -> str:
 
 def _loaded_images(tmp_path: Path, index: Path, replace: tuple[str, str] = ("", "")) -> _Images:
     """Images of ``index`` (with an optional text substitution) after Chromium loaded the page."""
-    check = index.with_name("image-check.html")
+    check = index.with_name("image-check.html")  # beside index.html, so that its relative links resolve
     check.write_text(index.read_text().replace(*replace).replace("</body>", IMAGE_CHECK + "</body>"))
-    page = _Images()
-    page.feed(_chromium(tmp_path, "--virtual-time-budget=5000", "--dump-dom", check.as_uri()))
+    try:
+        page = _Images()
+        page.feed(_chromium(tmp_path, "--virtual-time-budget=5000", "--dump-dom", check.as_uri()))
+    finally:
+        check.unlink()
     return page
 
 
