@@ -92,6 +92,7 @@ def test_leave_last_out_warm_split_and_recommenders_on_synthetic():
     result, per_user = rec.run_recommenders(data, REC, (0,))
     assert list(result["model"]) == [rec.POPULARITY, *rec.RECOMMENDERS]
     assert result[["auc", "hr@10"]].apply(lambda c: c.between(0, 1).all()).all()
+    assert np.isnan(result.loc[0, "logloss"]) and (result["logloss"].iloc[1:] > 0).all()  # popularity: no probability
     assert set(per_user["model"]) == set(result["model"]) and per_user["auc"].between(0, 1).all()
     verdicts = rec.verdicts(per_user, data.name)
     assert len(verdicts) == 4 and {v["item"] for v in verdicts} == {"fig2"} and {v["unit"] for v in verdicts} == {"user"}
@@ -148,3 +149,13 @@ def test_linear_decay_ends_at_zero_learning_rate():
     optimizer.step()
     constant.step()
     assert constant.get_last_lr() == [1e-3]
+
+
+def test_log_loss_of_logits_by_hand():
+    data = rec.synthetic_short_video(n_users=40, n_items=60, text_dim=8, seed=0)
+    constant = lambda users, items: torch.zeros(items.shape)  # every candidate at probability 1/2
+    metrics, _ = rec.evaluate_scorer(constant, data, REC, seed=0)
+    assert math.isclose(metrics["logloss"], math.log(2), rel_tol=1e-6) and metrics["auc"] == 0.5
+    first_wins = lambda users, items: torch.where(torch.arange(items.shape[1]) == 0, 2.0, -2.0).expand(items.shape)
+    metrics, _ = rec.evaluate_scorer(first_wins, data, REC, seed=0)  # candidate 0 is the held-out positive
+    assert math.isclose(metrics["logloss"], math.log1p(math.exp(-2.0)), rel_tol=1e-6) and metrics["auc"] == 1.0

@@ -12,7 +12,10 @@ items per positive (label 0); fields are the label-encoded user and item ids, th
 MiniLM sentence vector (the paper uses BERT). Evaluation: :func:`xrec_lib.evaluate.sample_candidates` (the held-out
 positive + ``n_eval_negatives`` uniform catalogue items the user never watched) gives HR@10 / NDCG@10 and the
 per-user AUC (share of the user's negatives scored below the positive, ties one half; ``auc`` is its mean over
-users). A popularity ranker (training interaction count of the item) is the sanity floor every model should beat.
+users), and the log loss of the models' click probabilities (sigmoid of the logit) on the same candidates
+(1 positive : ``n_eval_negatives`` negatives, a harder class ratio than training's 1 : ``n_train_negatives``, so
+it measures calibration under that shift as well). A popularity ranker (training interaction count of the item)
+is the sanity floor every model should beat; it gives no probability, so its log loss is NaN.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import torch
+from scipy.special import expit
+from sklearn.metrics import log_loss
 
 from xrec_lib.config import seed_everything
 from xrec_lib.data.microlens import load_microlens_50k
@@ -179,9 +184,10 @@ def popularity_scorer(data: ShortVideoData):
     return lambda users, items: counts[items]
 
 
-def evaluate_scorer(score, data: ShortVideoData, params: dict, seed: int) -> tuple[dict[str, float], pd.DataFrame]:
-    """HR@10 / NDCG@10 (sampled protocol) and mean per-user AUC over the same candidates; also the per-user AUC
-    (columns ``user``, ``auc``)."""
+def evaluate_scorer(score, data: ShortVideoData, params: dict, seed: int,
+                    logits: bool = True) -> tuple[dict[str, float], pd.DataFrame]:
+    """HR@10 / NDCG@10 (sampled protocol), mean per-user AUC and, when ``score`` returns logits, the log loss over
+    the same candidates (NaN otherwise); also the per-user AUC (columns ``user``, ``auc``)."""
     candidates = sample_candidates(data.test, data.train, n_negatives=params["n_eval_negatives"], seed=seed)
     ranking = evaluate_sampled(score, candidates, ks=(10,))[10]
     items = candidates.items()
@@ -190,7 +196,8 @@ def evaluate_scorer(score, data: ShortVideoData, params: dict, seed: int) -> tup
     labels = np.zeros_like(scores)
     labels[:, 0] = 1
     users, auc = per_user_auc(labels.ravel(), scores.ravel(), np.repeat(candidates.users, items.shape[1]))
-    return ({"hr@10": ranking["hr"], "ndcg@10": ranking["ndcg"], "auc": float(auc.mean()),
+    logloss = log_loss(labels.ravel(), expit(scores.ravel()), labels=[0, 1]) if logits else float("nan")
+    return ({"hr@10": ranking["hr"], "ndcg@10": ranking["ndcg"], "auc": float(auc.mean()), "logloss": logloss,
              "n_users": len(users)}, pd.DataFrame({"user": users, "auc": auc}))
 
 
@@ -203,7 +210,7 @@ def run_recommenders(data: ShortVideoData, params: dict, seeds: tuple[int, ...],
         for seed in seeds:
             score = popularity_scorer(data) if name == POPULARITY else \
                 candidate_scorer(train_recommender(name, data, params, seed, device), data, device)
-            metrics, users = evaluate_scorer(score, data, params, seed)
+            metrics, users = evaluate_scorer(score, data, params, seed, logits=name != POPULARITY)
             rows.append({"data": data.name, "model": name, "seed": seed, "cin_variant": params["cin_variant"],
                          **metrics})
             per_user.append(users.assign(model=name, seed=seed))
