@@ -82,3 +82,37 @@ def test_every_shipped_profile_has_both_profiles_with_the_same_keys():
         smoke, paper = profile_defaults(path.stem, "smoke"), profile_defaults(path.stem, "paper")
         assert set(smoke) == set(paper), path.name
         assert paper.get("n_seeds", 1) >= 5, f"{path.name}: the paper profile needs >= 5 seeds"
+
+
+def test_profile_defaults_merge_under_each_profile(tmp_path, monkeypatch):
+    from xrec_lib import config as config_module
+    (tmp_path / "nb.yaml").write_text("defaults:\n  dim: 8\n  amazon: {epochs: 3, lr: 0.1}\n"
+                                      "smoke:\n  epochs: 1\n  amazon: {epochs: 1}\npaper:\n  epochs: 5\n")
+    monkeypatch.setattr(config_module, "PROFILE_DIR", tmp_path)
+    assert config_module.profile_defaults("nb", "smoke") == {"dim": 8, "epochs": 1,
+                                                             "amazon": {"epochs": 1, "lr": 0.1}}
+    cfg = config_module.load_config("nb", "paper", overrides={"amazon": {"lr": 0.2}})
+    assert cfg["amazon"] == {"epochs": 3, "lr": 0.2} and cfg["epochs"] == 5
+    with pytest.raises(ConfigError, match="unknown parameter 'epochz'"):
+        config_module.load_config("nb", "paper", overrides={"amazon": {"epochz": 1}})
+
+
+def test_settings_take_fields_and_a_dataset_block():
+    from dataclasses import dataclass
+    from xrec_lib.config import Settings
+
+    @dataclass(frozen=True)
+    class Toy(Settings):
+        DATASETS = ("amazon",)
+        epochs: int
+        dim: int = 4
+
+    params = {"epochs": 5, "amazon": {"epochs": 2}, "n_seeds": 3}
+    assert Toy.from_config(params) == Toy(epochs=5)
+    assert Toy.from_config(params, "amazon", dim=9) == Toy(epochs=2, dim=9)
+    with pytest.raises(ConfigError, match="unknown parameter"):
+        Toy.from_config({"epochs": 1, "epoch": 2})
+    with pytest.raises(ConfigError, match="lacks"):
+        Toy.from_config({"dim": 1})
+    with pytest.raises(ConfigError, match="unknown dataset"):
+        Toy.from_config(params, "gowalla")

@@ -52,6 +52,18 @@ def with_paper(ours: pd.DataFrame, paper: pd.Series | dict, column: str, paper_l
     return table
 
 
+def paired(frame: pd.DataFrame, by: str, better: object, worse: object, metric: str,
+           unit: str | Sequence[str] = "seed") -> tuple[np.ndarray, np.ndarray]:
+    """Paired values of ``metric`` for the rows whose ``by`` column is ``better`` and ``worse``, one pair per
+    ``unit`` (a seed, or e.g. ``("seed", "user")``); units that lack either side are dropped."""
+    wide = frame.pivot_table(index=unit, columns=by, values=metric, aggfunc="mean")
+    for name in (better, worse):
+        if name not in wide.columns:
+            raise DataError(f"no {metric!r} values for {by}={name!r} (have {sorted(map(str, wide.columns))})")
+    both = wide[[better, worse]].dropna()
+    return both[better].to_numpy(), both[worse].to_numpy()
+
+
 def judge(claim: str, better: Iterable[float], worse: Iterable[float], unit: str, alpha: float = 0.05) -> dict:
     """Decide "``better`` beats ``worse``" from paired values; ``unit`` is ``"seed"`` or ``"user"``.
 

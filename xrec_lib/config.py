@@ -1,11 +1,19 @@
 """One configuration flows through a run: papermill parameters -> :class:`RunConfig` -> every function -> results.
 
-Each notebook has a profile file ``xrec_lib/profiles/<notebook>.yaml`` with one mapping per profile::
+Each notebook has a profile file ``xrec_lib/profiles/<notebook>.yaml``: a ``defaults`` mapping with the values
+every profile shares, and one mapping per profile with only what differs::
 
-    smoke:            # CI: minutes on two CPU cores
+    defaults:
+      dim: 64
+      amazon:           # values of one dataset, nested under its name
+        epochs: 8
+    smoke:              # CI: minutes on two CPU cores
       epochs: 2
-    paper:            # the papers' scale
+      amazon: {epochs: 1}
+    paper:              # the scale a 2-core CPU runs in one working session
       epochs: 200
+
+Nested mappings merge key by key (profile over defaults, overrides over both).
 
 A notebook's parameters cell holds ``profile``, ``seed``, ``n_seeds``, ``data_dir``, ``reports_dir`` and
 ``overrides`` (a dict of notebook-specific values); :func:`load_config` merges the profile with the overrides,
@@ -16,9 +24,9 @@ from __future__ import annotations
 
 import os
 import random
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, ClassVar, Mapping
 
 import numpy as np
 import torch
@@ -83,9 +91,28 @@ def profile_defaults(notebook: str, profile: str) -> dict[str, Any]:
         known = ", ".join(sorted(p.stem for p in PROFILE_DIR.glob("*.yaml")))
         raise ConfigError(f"unknown notebook {notebook!r}: no {path.name} (known: {known})")
     table = yaml.safe_load(path.read_text()) or {}
-    if set(table) != set(PROFILES):
-        raise ConfigError(f"{path.name} must define exactly the profiles {PROFILES}, found {sorted(table)}")
-    return dict(table[profile] or {})
+    if set(table) - {"defaults"} != set(PROFILES):
+        raise ConfigError(f"{path.name} must define exactly the profiles {PROFILES} (and defaults), found "
+                          f"{sorted(table)}")
+    return merge(table.get("defaults") or {}, table[profile] or {}, where=path.name)
+
+
+def merge(base: Mapping[str, Any], update: Mapping[str, Any], where: str = "profile",
+          strict: bool = False) -> dict[str, Any]:
+    """``base`` with ``update`` laid over it, nested mappings merged key by key. With ``strict``, a name that
+    ``base`` lacks is a :class:`ConfigError` and values keep their kind (:func:`_coerce`)."""
+    out = dict(base)
+    for name, value in update.items():
+        if strict and name not in base:
+            known = ", ".join(sorted(base)) or "none"
+            raise ConfigError(f"{where}: unknown parameter {name!r} in overrides (known: {known})")
+        if isinstance(out.get(name), Mapping) and isinstance(value, Mapping):
+            out[name] = merge(out[name], value, f"{where}.{name}", strict)
+        elif strict:
+            out[name] = _coerce(name, value, base[name])
+        else:
+            out[name] = value
+    return out
 
 
 def load_config(
@@ -106,12 +133,8 @@ def load_config(
     ``threads`` falls back to ``XREC_THREADS``, then 2. Unknown override names raise :class:`ConfigError`.
     """
     params = profile_defaults(notebook, profile)
+    params = merge(params, overrides or {}, where=notebook, strict=True)
     profile_seeds = int(params.pop("n_seeds", 1))
-    for name, value in (overrides or {}).items():
-        if name not in params:
-            known = ", ".join(sorted(params))
-            raise ConfigError(f"{notebook}: unknown parameter {name!r} in overrides (known: {known})")
-        params[name] = _coerce(name, value, params[name])
     n_seeds = profile_seeds if n_seeds is None else int(n_seeds)
     if n_seeds < 1:
         raise ConfigError(f"n_seeds must be >= 1, got {n_seeds}")
@@ -128,6 +151,46 @@ def load_config(
     torch.set_num_threads(config.threads)
     seed_everything(config.seed)
     return config
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Base of every study's typed settings: a frozen dataclass whose fields are profile parameters.
+
+    :meth:`from_config` is the one way to build one from a :class:`RunConfig`: it takes the top-level parameters
+    that are fields, lays the nested mapping ``dataset`` (when given) over them, and refuses a field the profile
+    lacks. Nested mappings named in ``DATASETS`` hold per-dataset values; any other top-level name that is not a
+    field is an error (a misspelt profile key), unless listed in ``IGNORED`` (parameters another part of the
+    notebook reads, e.g. ``n_seeds``).
+    """
+
+    DATASETS: ClassVar[tuple[str, ...]] = ()
+    IGNORED: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def from_config(cls, config: "RunConfig | Mapping[str, Any]", dataset: str | None = None, **values: Any):
+        """Settings from ``config``'s parameters (or a plain mapping), with ``dataset``'s nested values and then
+        ``values`` laid over them."""
+        params = dict(config.params if isinstance(config, RunConfig) else config)
+        names = {f.name for f in fields(cls) if f.init}
+        blocks = set(cls.DATASETS)
+        unknown = sorted(set(params) - names - blocks - set(cls.IGNORED) - {"n_seeds"})
+        if unknown:
+            raise ConfigError(f"{cls.__name__}: unknown parameter(s) {unknown} (known: {sorted(names | blocks)})")
+        if dataset is not None:
+            if dataset not in blocks:
+                raise ConfigError(f"{cls.__name__}: unknown dataset {dataset!r} (known: {sorted(blocks)})")
+            block = params.get(dataset) or {}
+            extra = sorted(set(block) - names)
+            if extra:
+                raise ConfigError(f"{cls.__name__}: {dataset}: unknown parameter(s) {extra}")
+            params.update(block)
+        params.update(values)
+        missing = [f.name for f in fields(cls) if f.init and f.name not in params
+                   and f.default is MISSING and f.default_factory is MISSING]
+        if missing:
+            raise ConfigError(f"{cls.__name__}: the profile lacks {missing}")
+        return cls(**{name: params[name] for name in names if name in params})
 
 
 def seed_everything(seed: int) -> None:

@@ -661,3 +661,24 @@ def as_frame(
     frame[setting_columns] = frame[setting_columns].convert_dtypes()
     return frame
 
+
+def value(
+    paper: str | None = None,
+    source: str | None = None,
+    metric: str | None = None,
+    model: str | None = None,
+    k: int | None = None,
+    source_prefix: str | None = None,
+    **setting: SettingValue,
+) -> float:
+    """The one paper value matching the query of :func:`lookup` (with ``source_prefix``: among the sources that
+    start with it), or NaN where the paper reports none. Several matches raise :class:`PaperQueryError`: a table
+    never shows a value picked at random."""
+    matches = [v for v in lookup(paper, source, metric, model, k, **setting)
+               if source_prefix is None or v.source.startswith(source_prefix)]
+    if len(matches) > 1:
+        query = _describe({"paper": paper, "source": source or source_prefix, "metric": metric, "model": model,
+                           "k": k, **setting})
+        raise PaperQueryError(f"{len(matches)} recorded values match {query}; narrow the query")
+    return matches[0].value if matches else float("nan")
+

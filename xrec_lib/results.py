@@ -28,6 +28,7 @@ from xrec_lib.config import REPO_ROOT, RunConfig
 TRACKED_PACKAGES = ("torch", "torch-geometric", "transformers", "numpy", "pandas", "scipy", "scikit-learn",
                     "matplotlib", "seaborn", "papermill")
 STAGING_PREFIX = ".staging-"
+REAL_DATA_ABSENT = "real data not present: make data"
 
 
 class ResultsBundle:
@@ -64,6 +65,10 @@ class ResultsBundle:
     def note(self, text: str) -> None:
         """Add a line for the reader, e.g. ``"real data not present: make data"``."""
         self.notes.append(text)
+
+    def note_real_data_absent(self) -> None:
+        """The one line a run leaves when a real-data section was skipped for want of the data root."""
+        self.note(REAL_DATA_ABSENT)
 
     def write(self) -> Path:
         """Write everything to a staging folder and swap it in place of ``reports/<notebook>/``."""

@@ -11,7 +11,8 @@
   ``encoder.auxiliary_loss(user_emb, item_emb, users)`` a model-specific extra loss (zero except for the
   Siamese GCN's cross-domain alignment).
 
-:func:`xrec_lib.train.fit` trains any of them; :func:`xrec_lib.train.embeddings` returns the trained vectors.
+:func:`xrec_lib.training.encoders.train_encoder` trains any of them; :func:`xrec_lib.training.encoders.embeddings`
+returns the trained vectors.
 """
 
 from xrec_lib.models.encoders import GCN, RGCN, GraphData, GraphEncoder, GraphSAGE, LightGCN, MatrixFactorization

@@ -1,4 +1,4 @@
-"""The training loop: losses, negatives, overfitting a toy graph, early stopping, determinism."""
+"""The one training loop and the graph-encoder objective: losses, negatives, stopping reasons, determinism."""
 
 import numpy as np
 import pytest
@@ -7,7 +7,11 @@ import torch
 
 from xrec_lib.errors import ConfigError, DataError
 from xrec_lib.models import GraphData, LightGCN, MatrixFactorization
-from xrec_lib.train import (TrainConfig, evaluate_model, fit, ranking_loss, sample_negatives, split_validation)
+from xrec_lib.training import FitResult, LoopConfig, Objective, TrainingError, fit as fit_loop
+from xrec_lib.training.encoders import EncoderTrainConfig as TrainConfig, evaluate_encoder, split_validation
+from xrec_lib.training.encoders import train_encoder as fit
+from xrec_lib.training.losses import ranking_loss
+from xrec_lib.training.negatives import sample_negatives
 
 torch.set_num_threads(1)
 
@@ -54,7 +58,7 @@ def test_lightgcn_overfits_a_toy_graph():
     model = LightGCN(GraphData.from_interactions(train), dim=16, n_layers=2)
     result = fit(model, train, None, TrainConfig(epochs=150, batch_size=80, lr=0.05, l2=0.0))
     assert result.history["loss"].iloc[-1] < 0.5 * result.history["loss"].iloc[0]
-    hr = evaluate_model(model, train, None, [5]).summary()[5]["hr"]
+    hr = evaluate_encoder(model, train, None, [5]).summary()[5]["hr"]
     assert hr > 0.9
 
 
@@ -66,7 +70,7 @@ def test_early_stopping_triggers_and_restores_the_best_epoch():
     result = fit(model, fit_part, valid, TrainConfig(epochs=200, batch_size=64, lr=0.05, patience=2))
     assert result.stopped_early and len(result.history) < 200
     assert result.best_epoch == result.history.loc[result.history["val_ndcg"].idxmax(), "epoch"]
-    restored = evaluate_model(model, valid, fit_part, [20]).summary()[20]["ndcg"]
+    restored = evaluate_encoder(model, valid, fit_part, [20]).summary()[20]["ndcg"]
     assert restored == pytest.approx(result.best_score)
 
 
@@ -104,3 +108,79 @@ def test_learning_rate_decays_per_epoch_and_each_row_is_reported():
                              TrainConfig(epochs=3, batch_size=32, lr=0.1, lr_decay=gamma)).history["loss"]
                          for gamma in (1.0, 0.01))
     assert constant.iloc[0] == decayed.iloc[0] and constant.iloc[2] != decayed.iloc[2]
+
+
+def test_ranking_loss_broadcasts_several_negatives_per_positive():
+    positive, negatives = torch.tensor([1.0, 2.0]), torch.tensor([[0.0, 1.0], [3.0, 2.0]])
+    expected = ranking_loss(positive.repeat_interleave(2), negatives.flatten(), "bce")
+    assert ranking_loss(positive, negatives, "bce").item() == pytest.approx(expected.item())
+
+
+def test_popularity_negatives_follow_the_given_probabilities():
+    train = sp.csr_matrix((np.ones(1, np.float32), ([0], [0])), shape=(1, 4))
+    negatives = sample_negatives(np.zeros(4000, dtype=np.int64), train, np.random.default_rng(0),
+                                 probabilities=np.array([0.5, 0.3, 0.1, 0.1]))
+    assert not (negatives == 0).any()
+    assert (negatives == 1).mean() == pytest.approx(0.6, abs=0.05)
+
+
+class _Quadratic(Objective):
+    """Fits a scalar ``w`` to ``target``; validation returns a scripted sequence of scores."""
+
+    def __init__(self, scores=None, target=1.0, loss_value=None):
+        self.module = torch.nn.Linear(1, 1, bias=False)
+        self.scores, self.target, self.loss_value = list(scores or []), target, loss_value
+
+    def n_batches(self):
+        return 2
+
+    def batches(self, epoch):
+        return [0, 1]
+
+    def loss(self, batch):
+        if self.loss_value is not None:
+            return torch.tensor(self.loss_value, requires_grad=True)
+        return (self.module.weight.sum() - self.target) ** 2
+
+    def validate(self):
+        return {"score": self.scores.pop(0)} if self.scores else None
+
+
+def test_loop_stops_by_patience_and_restores_the_best_state():
+    objective = _Quadratic(scores=[0.1, 0.5, 0.4, 0.45, 0.3, 0.2])
+    result = fit_loop(objective, LoopConfig(max_epochs=10, lr=0.1, patience=2))
+    assert result.stopped_by == "patience" and result.converged and len(result.history) == 4
+    assert result.best_epoch == 2 and result.best_score == 0.5
+    assert result.summary()["stopped_by"] == "patience"
+
+
+def test_loop_reports_the_cap_and_whether_the_last_scores_had_settled():
+    rising = fit_loop(_Quadratic(scores=[0.1, 0.2, 0.3, 0.4]), LoopConfig(max_epochs=4, lr=0.1, patience=3))
+    assert rising.stopped_by == "cap" and not rising.converged and rising.best_epoch == 4
+    flat = fit_loop(_Quadratic(scores=[0.1, 0.5, 0.5, 0.5]), LoopConfig(max_epochs=4, lr=0.1, patience=3))
+    assert flat.stopped_by == "cap" and flat.converged
+    unvalidated = fit_loop(_Quadratic(), LoopConfig(max_epochs=3, lr=0.1))
+    assert unvalidated.stopped_by == "cap" and not unvalidated.converged and unvalidated.best_epoch == 3
+
+
+def test_loop_minimises_when_asked_and_stops_on_time():
+    result = fit_loop(_Quadratic(scores=[3.0, 1.0, 2.0, 2.5]), LoopConfig(max_epochs=4, lr=0.1, mode="min"))
+    assert result.best_epoch == 2 and result.best_score == 1.0
+    timed = fit_loop(_Quadratic(), LoopConfig(max_epochs=50, lr=0.1, max_minutes=0.0))
+    assert timed.stopped_by == "time" and len(timed.history) == 1
+
+
+def test_loop_refuses_a_non_finite_loss_and_bad_settings():
+    with pytest.raises(TrainingError, match="loss is nan at epoch 1"):
+        fit_loop(_Quadratic(loss_value=float("nan")), LoopConfig(max_epochs=2, lr=0.1))
+    with pytest.raises(ConfigError, match="schedule"):
+        LoopConfig(max_epochs=1, lr=0.1, schedule="cosine")
+    with pytest.raises(ConfigError, match="monitor"):
+        fit_loop(_Quadratic(scores=[1.0]), LoopConfig(max_epochs=1, lr=0.1, monitor="auc"))
+
+
+def test_linear_schedule_reaches_zero_at_the_cap():
+    objective = _Quadratic()
+    history = fit_loop(objective, LoopConfig(max_epochs=4, lr=0.2, schedule="linear")).history
+    assert history["lr"].tolist() == pytest.approx([0.2, 0.15, 0.1, 0.05])
+    assert isinstance(fit_loop(_Quadratic(), LoopConfig(max_epochs=1, lr=0.1)), FitResult)

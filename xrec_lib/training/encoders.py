@@ -1,0 +1,191 @@
+"""Training an embedding recommender (a :class:`~xrec_lib.models.encoders.GraphEncoder`) on ranking triplets.
+
+An epoch visits every training interaction ``(u, i+)`` once in a seeded random order, in batches of
+``batch_size``; each interaction gets one negative ``i-`` from :func:`xrec_lib.training.negatives.sample_negatives`.
+One optimisation step = one full-graph propagation (``user_emb, item_emb = model()``) + the batch loss:
+
+    L = ranking_loss(z_u . z_i+, z_u . z_i-)  +  l2 / 2 * (|e_u|^2 + |e_i+|^2 + |e_i-|^2) / B  +  model.auxiliary_loss
+
+with the ranking losses of :mod:`xrec_lib.training.losses` (BPR is eq. (4) of paper 000), the L2 penalty on the ID
+(layer-0) embeddings of the batch, and the encoder's own auxiliary term (the Siamese GCN's alignment loss, else
+0). The validation metric is NDCG@``monitor_k`` by full ranking (:func:`xrec_lib.evaluate.evaluate_embeddings`,
+training items excluded) on a held-out slice of the training interactions (:func:`split_validation`,
+:func:`holdout_dataset`), so the graph a model propagates over never holds them. Optimiser, schedule, early
+stopping and history are those of :func:`xrec_lib.training.loop.fit`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+from xrec_lib.data.crossdomain import CrossDomainDataset
+from xrec_lib.errors import ConfigError, DataError
+from xrec_lib.evaluate import evaluate_embeddings
+from xrec_lib.metrics import RankingResult
+from xrec_lib.models.encoders import GraphEncoder
+from xrec_lib.training.loop import FitResult, LoopConfig, Objective, fit
+from xrec_lib.training.losses import check_ranking_loss, ranking_loss
+from xrec_lib.training.negatives import interaction_keys, sample_negatives
+
+HISTORY_COLUMNS = ("val_ndcg", "val_recall")
+
+
+@dataclass(frozen=True)
+class EncoderTrainConfig:
+    """Settings of :func:`train_encoder` (module docstring).
+
+    Attributes:
+        epochs: epoch cap.
+        batch_size: triplets per optimisation step (one propagation each).
+        lr: Adam learning rate (of the first epoch).
+        lr_decay: the learning rate is multiplied by this after every epoch (1.0: constant).
+        loss: ``"bpr"``, ``"margin"`` or ``"bce"``.
+        margin: ``m`` of the margin loss.
+        l2: weight of the L2 penalty on the batch's ID embeddings.
+        patience: validation evaluations without improvement before stopping.
+        eval_every: epochs between validation evaluations.
+        monitor_k: cut-off of the monitored validation NDCG.
+        max_batches: optimisation steps per epoch at most (None: a full pass over the interactions).
+        max_minutes: wall-clock budget (None: none).
+        seed: seed of the batch order and the negatives (and of torch's generator at the start of training).
+        device: ``"cpu"`` or ``"cuda"``.
+        progress: show a tqdm bar over the epochs.
+        checkpoint_path: where to ``torch.save`` the best ``state_dict`` (None: memory only).
+        on_epoch: called with each history row (dict) as it is completed.
+    """
+
+    epochs: int = 50
+    batch_size: int = 8192
+    lr: float = 5e-3
+    lr_decay: float = 1.0
+    loss: str = "bpr"
+    margin: float = 1.0
+    l2: float = 1e-4
+    patience: int = 5
+    eval_every: int = 1
+    monitor_k: int = 20
+    max_batches: int | None = None
+    max_minutes: float | None = None
+    seed: int = 0
+    device: str = "cpu"
+    progress: bool = False
+    checkpoint_path: str | Path | None = None
+    on_epoch: Callable[[dict], None] | None = None
+
+    def __post_init__(self) -> None:
+        check_ranking_loss(self.loss)
+        for name in ("batch_size", "monitor_k"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"EncoderTrainConfig.{name} must be >= 1, got {getattr(self, name)}")
+        self.loop()  # the loop's own checks
+
+    def loop(self) -> LoopConfig:
+        return LoopConfig(max_epochs=self.epochs, lr=self.lr, schedule="exponential" if self.lr_decay < 1 else
+                          "constant", lr_decay=self.lr_decay, patience=self.patience, eval_every=self.eval_every,
+                          monitor="ndcg", mode="max", max_batches=self.max_batches, max_minutes=self.max_minutes,
+                          seed=self.seed, device=self.device, fused=True, progress=self.progress,
+                          checkpoint_path=self.checkpoint_path)
+
+
+class EncoderObjective(Objective):
+    """Ranking triplets of a graph encoder (module docstring)."""
+
+    def __init__(self, model: GraphEncoder, train: sp.csr_matrix, valid: sp.spmatrix | None,
+                 config: EncoderTrainConfig):
+        self.module, self.train, self.valid, self.config = model, train, valid, config
+        coo = train.tocoo()
+        self.users, self.items = coo.row.astype(np.int64), coo.col.astype(np.int64)
+        self.rng = np.random.default_rng(config.seed)
+        self.keys = interaction_keys(train)
+
+    def n_batches(self) -> int:
+        return math.ceil(len(self.users) / self.config.batch_size)
+
+    def batches(self, epoch: int):
+        order = self.rng.permutation(len(self.users))
+        for start in range(0, len(order), self.config.batch_size):
+            batch = order[start: start + self.config.batch_size]
+            negatives = sample_negatives(self.users[batch], self.train, self.rng, keys=self.keys)
+            yield tuple(torch.from_numpy(a).to(self.config.device)
+                        for a in (self.users[batch], self.items[batch], negatives))
+
+    def loss(self, batch):
+        u, i, j = batch
+        model, config = self.module, self.config
+        user_emb, item_emb = model()
+        z_u = user_emb[u]
+        loss = ranking_loss((z_u * item_emb[i]).sum(1), (z_u * item_emb[j]).sum(1), config.loss, config.margin)
+        ego_u, ego_i = model.ego_embeddings(u, i)
+        _, ego_j = model.ego_embeddings(u, j)
+        penalty = config.l2 / 2 * (ego_u.square().sum() + ego_i.square().sum() + ego_j.square().sum()) / len(u)
+        aux = model.auxiliary_loss(user_emb, item_emb, u)
+        return loss + penalty + aux, {"loss": loss.item(), "aux_loss": aux.item()}
+
+    def validate(self) -> dict[str, float] | None:
+        if self.valid is None:
+            return None
+        summary = evaluate_encoder(self.module, self.valid, self.train, [self.config.monitor_k]).summary()
+        return {"ndcg": summary[self.config.monitor_k]["ndcg"], "recall": summary[self.config.monitor_k]["recall"]}
+
+
+def train_encoder(model: GraphEncoder, train: sp.spmatrix, valid: sp.spmatrix | None,
+                  config: EncoderTrainConfig) -> FitResult:
+    """Train ``model`` on the binary ``train`` matrix; early-stop on ``valid`` NDCG (module docstring)."""
+    train = sp.csr_matrix(train)
+    if train.nnz == 0:
+        raise DataError("training matrix holds no interaction")
+    if train.shape != (model.n_users, model.n_items):
+        raise DataError(f"training matrix is {train.shape}; the model has {model.n_users} users x "
+                        f"{model.n_items} items")
+    result = fit(EncoderObjective(model, train, valid, config), config.loop(), on_epoch=config.on_epoch)
+    for column in HISTORY_COLUMNS:
+        if column not in result.history:
+            result.history[column] = math.nan
+    return result
+
+
+def embeddings(model: GraphEncoder) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(user_emb, item_emb)`` of a full-graph pass without gradients (eval mode)."""
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        user_emb, item_emb = model()
+    model.train(was_training)
+    return user_emb.detach(), item_emb.detach()
+
+
+def evaluate_encoder(model: GraphEncoder, test: sp.spmatrix, exclude: sp.spmatrix | None,
+                     ks: Iterable[int] = (20,)) -> RankingResult:
+    """Full-ranking per-user metrics of ``model`` (:func:`xrec_lib.evaluate.evaluate_embeddings`)."""
+    user_emb, item_emb = embeddings(model)
+    return evaluate_embeddings(user_emb, item_emb, test, exclude, ks)
+
+
+def split_validation(train: sp.spmatrix, fraction: float, seed: int) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """``(fit, valid)``: a seeded random ``fraction`` of the interactions held out, the rest kept for fitting."""
+    coo = sp.coo_matrix(train)
+    held = _held_out_mask(coo.nnz, fraction, seed)
+    return (sp.csr_matrix((coo.data[~held], (coo.row[~held], coo.col[~held])), shape=coo.shape),
+            sp.csr_matrix((coo.data[held], (coo.row[held], coo.col[held])), shape=coo.shape))
+
+
+def holdout_dataset(dataset: CrossDomainDataset, fraction: float, seed: int) -> CrossDomainDataset:
+    """The dataset with ``train`` = the fitting part and ``test`` = a seeded ``fraction`` of the training rows."""
+    held = _held_out_mask(len(dataset.train), fraction, seed)
+    return replace(dataset, train=dataset.train.select(~held), test=dataset.train.select(held),
+                   sampled_users=None, sampled_negatives=None)
+
+
+def _held_out_mask(n: int, fraction: float, seed: int) -> np.ndarray:
+    if not 0.0 < fraction < 1.0:
+        raise ConfigError(f"validation fraction must lie in (0, 1), got {fraction}")
+    held = np.zeros(n, dtype=bool)
+    held[np.random.default_rng(seed).permutation(n)[: max(1, round(fraction * n))]] = True
+    return held
