@@ -24,6 +24,7 @@ from typing import Any
 import pandas as pd
 
 from xrec_lib.config import REPO_ROOT, RunConfig
+from xrec_lib.errors import ConfigError
 
 TRACKED_PACKAGES = ("torch", "torch-geometric", "transformers", "numpy", "pandas", "scipy", "scikit-learn",
                     "matplotlib", "seaborn", "papermill")
@@ -166,7 +167,7 @@ def _swap_in(staging: Path, target: Path) -> None:
 def _file_stem(name: str, kind: str) -> str:
     """``name`` if it can be used as a file name inside the bundle, else :class:`ValueError` saying why."""
     if not name or name.startswith(".") or any(sep in name for sep in ("/", "\\", os.sep)):
-        raise ValueError(f"{kind} name {name!r} must be a plain file name (no path separators, not starting "
+        raise ConfigError(f"{kind} name {name!r} must be a plain file name (no path separators, not starting "
                          f"with '.'), e.g. 'fig6_sparse'")
     return name
 
