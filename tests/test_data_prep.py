@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from xrec_lib.config import load_config
-from xrec_lib.experiments import data_prep
-from xrec_lib.plots import data as data_plots
+from xrec_lib.studies.data_prep import figures as data_plots
+from xrec_lib.studies.data_prep import study as data_prep
 
 
 @pytest.fixture(scope="module")
@@ -15,7 +15,7 @@ def synthetic(tmp_path_factory):
 
     os.environ["XREC_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
     cfg = load_config("00_data_prep", "smoke", reports_dir=tmp_path_factory.mktemp("reports"))
-    return data_prep.synthetic_crossdomain(cfg)
+    return data_prep.synthetic_crossdomain(data_prep.DataPrepSettings.from_config(cfg), cfg.seed)
 
 
 def test_one_synthetic_dataset_per_scenario(synthetic):

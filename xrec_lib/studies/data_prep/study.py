@@ -6,6 +6,7 @@ holds them. Every table says which kind of data a column is.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -13,10 +14,10 @@ import pandas as pd
 import scipy.sparse as sp
 
 from xrec_lib import papers
-from xrec_lib.config import RunConfig
+from xrec_lib.config import Settings
 from xrec_lib.data.crossdomain import SOURCE, TARGET, CrossDomainDataset
 from xrec_lib.data.synthetic_crossdomain import SyntheticCrossDomainConfig, generate_crossdomain_cached
-from xrec_lib.errors import MissingDataError
+from xrec_lib.errors import ConfigError, MissingDataError
 
 PAPER_000_COUNTS = {  # statistics-table row -> metric name in xrec_lib.papers
     "users": "users", "products": "products", "suppliers": "suppliers", "interactions": "interactions",
@@ -24,10 +25,30 @@ PAPER_000_COUNTS = {  # statistics-table row -> metric name in xrec_lib.papers
 }
 
 
-def synthetic_crossdomain(cfg: RunConfig) -> dict[str, CrossDomainDataset]:
+@dataclass(frozen=True)
+class DataPrepSettings(Settings):
+    """Profile values of notebook 00.
+
+    Attributes:
+        scale: the :class:`SyntheticCrossDomainConfig` preset (``"smoke"`` or ``"paper"``).
+        scenarios: paper 000's data scenarios to generate (``"sparse"``, ``"sufficient"``).
+        real_data: describe the real datasets found under the data root.
+    """
+
+    scale: str
+    scenarios: tuple[str, ...]
+    real_data: bool = True
+
+    def __post_init__(self) -> None:
+        if self.scale not in ("smoke", "paper"):
+            raise ConfigError(f"scale must be 'smoke' or 'paper', got {self.scale!r}")
+        object.__setattr__(self, "scenarios", tuple(self.scenarios))
+
+
+def synthetic_crossdomain(settings: DataPrepSettings, seed: int) -> dict[str, CrossDomainDataset]:
     """The paper-000 synthetic dataset of the profile's scale, one per scenario (sparse, sufficient)."""
-    preset = getattr(SyntheticCrossDomainConfig, cfg["scale"])
-    return {scenario: generate_crossdomain_cached(preset(scenario), cfg.seed) for scenario in cfg["scenarios"]}
+    preset = getattr(SyntheticCrossDomainConfig, settings.scale)
+    return {scenario: generate_crossdomain_cached(preset(scenario), seed) for scenario in settings.scenarios}
 
 
 def crossdomain_statistics(datasets: dict[str, CrossDomainDataset]) -> pd.DataFrame:
