@@ -9,7 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xrec_lib.config import RunConfig
+import torch
+
+from xrec_lib.config import RunConfig, load_config
 from xrec_lib.results import STAGING_PREFIX, ResultsBundle, remove_stale_staging
 
 
@@ -110,3 +112,26 @@ def test_failed_swap_puts_the_previous_bundle_back(cfg, monkeypatch):
         ResultsBundle(cfg).write()
     assert (cfg.reports_dir / "nb" / "results.json").read_text() == before
     assert [p.name for p in cfg.reports_dir.iterdir()] == ["nb"]
+
+
+def test_training_runs_are_recorded_with_their_history(tmp_path):
+    from xrec_lib.training import LoopConfig, Objective, fit
+
+    class Toy(Objective):
+        def __init__(self):
+            self.module, self.scores = torch.nn.Linear(1, 1), [0.2, 0.1, 0.1]
+
+        def batches(self, epoch):
+            return [0]
+
+        def loss(self, batch):
+            return self.module.weight.square().sum()
+
+        def validate(self):
+            return {"score": self.scores.pop(0)}
+
+    bundle = ResultsBundle(load_config("00_data_prep", "smoke", reports_dir=tmp_path))
+    bundle.add_training(fit(Toy(), LoopConfig(max_epochs=5, lr=0.1, patience=2)), model="toy", seed=0)
+    run = json.loads((bundle.write() / "results.json").read_text())["training"][0]
+    assert run["model"] == "toy" and run["stopped_by"] == "patience" and run["converged"] is True
+    assert [row["epoch"] for row in run["history"]] == [1, 2, 3] and run["history"][0]["val_score"] == 0.2

@@ -43,6 +43,7 @@ class ResultsBundle:
         self.metrics: dict[str, Any] = {}
         self.datasets: list[dict[str, Any]] = []
         self.notes: list[str] = []
+        self.training: list[dict[str, Any]] = []
         self._tables: dict[str, pd.DataFrame] = {}
         self._figures: dict[str, Any] = {}
 
@@ -62,6 +63,15 @@ class ResultsBundle:
         """Record a dataset the run used (synthetic or real, with its checksum or generator seed)."""
         self.datasets.append(to_jsonable({"name": name, "synthetic": synthetic, "checksum": checksum, **details},
                                          where=f"dataset {name!r}"))
+
+    def add_training(self, fit: Any, **labels: Any) -> None:
+        """Record one training run (a :class:`xrec_lib.training.FitResult`) under ``labels`` (e.g. ``data``,
+        ``model``, ``seed``): how it stopped (``stopped_by``, ``converged``, ``best_epoch``, ...) and its
+        per-epoch history. They go to ``results.json`` under ``training``, so a reader can check every verdict's
+        runs for convergence."""
+        history = fit.history.to_dict(orient="records")
+        self.training.append(to_jsonable({**labels, **fit.summary(), "history": history},
+                                         where=f"training run {labels!r}"))
 
     def note(self, text: str) -> None:
         """Add a line for the reader, e.g. ``"real data not present: make data"``."""
@@ -93,6 +103,7 @@ class ResultsBundle:
             "metrics": self.metrics,
             "datasets": self.datasets,
             "notes": self.notes,
+            "training": self.training,
             "tables": sorted(self._tables),
             "figures": sorted(self._figures),
             "environment": environment(self.config.threads),
