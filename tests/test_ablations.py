@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from xrec_lib.errors import DataError
-from xrec_lib.experiments import ablations
-from xrec_lib.plots.ablations import ablation_panels
+from xrec_lib.studies.ablations import study as ablations
+from xrec_lib.studies.ablations.figures import ablation_panels
 
 
 def write_bundle(reports, notebook, metrics):

@@ -16,13 +16,16 @@ from xrec_lib.report_items import ITEMS, NOTEBOOKS, item_ids, items_of  # noqa: 
 OK, FAILED = "01_siamese_gcn", "04_gconv_transform"
 VERDICTS = [
     {"claim": "Fig. 6(a): Siamese GCN beats RGCN on hr@20 (sparse)", "verdict": "replicated", "mean_diff": 0.012,
-     "p_value": 0.003, "test": "paired t-test (one-sided)", "n_pairs": 5, "unit": "seed"},
-    {"claim": "Fig. 7(a): Siamese GCN beats GCN on ndcg@20", "verdict": "not replicated", "mean_diff": -0.001,
-     "p_value": 0.71, "test": "paired t-test (one-sided)", "n_pairs": 5, "unit": "seed"},
+     "ci_low": 0.004, "ci_high": 0.021, "effect_dz": 2.5, "paper_gap": 0.019, "p_value": 0.003,
+     "p_adjusted": 0.009, "family_size": 3, "test": "paired t-test (two-sided)", "n_pairs": 5, "unit": "seed",
+     "collapsed": ["3"], "reason": None},
+    {"claim": "Fig. 7(a): Siamese GCN beats GCN on ndcg@20", "verdict": "inconclusive", "mean_diff": -0.001,
+     "p_value": 0.71, "p_adjusted": 0.71, "family_size": 3, "test": "paired t-test (two-sided)", "n_pairs": 5,
+     "unit": "seed"},
     {"claim": "coverage beats GCN", "item": "Fig. 8", "verdict": "not comparable", "mean_diff": 0.0,
-     "p_value": None, "test": None, "n_pairs": 1, "unit": "seed"},
+     "p_value": None, "test": None, "n_pairs": 1, "unit": "seed", "reason": "fewer than 2 pairs"},
     {"claim": "Siamese GCN trains faster than RGCN", "verdict": "replicated", "mean_diff": 3.0, "p_value": 0.01,
-     "test": "paired t-test (one-sided)", "n_pairs": 5, "unit": "seed"},
+     "p_adjusted": 0.02, "family_size": 3, "test": "paired t-test (two-sided)", "n_pairs": 5, "unit": "seed"},
 ]
 
 
@@ -133,8 +136,16 @@ def test_item_status_follows_the_run(built):
 def test_verdict_counts_exclude_failed_notebooks(built):
     _, _, page = built
     header, counts = page.tables[0][:2]
-    assert dict(zip(header, counts)) == {"replicated": "2", "not replicated": "1", "not comparable": "1",
-                                         "total": "4"}
+    assert header == ["paper", "replicated", "contradicted", "inconclusive", "not comparable", "total"]
+    assert counts == ["paper 000", "2", "0", "1", "1", "4"]
+    assert page.tables[0][-1] == ["all", "2", "0", "1", "1", "4"]
+
+
+def test_verdict_rows_show_interval_holm_and_flags(built):
+    _, _, page = built
+    fig6 = page.text["p000-fig6"]
+    assert "0.0120 [0.0040, 0.0210]" in fig6 and "0.0090 (of 3)" in fig6 and "collapsed seed(s): 3" in fig6
+    assert "fewer than 2 pairs" in page.text["p000-fig8"]
 
 
 def test_item_tables_and_figures_are_shown(built):
@@ -160,7 +171,7 @@ def test_every_link_resolves_to_a_file_in_the_folder(built):
 def test_markdown_twin_has_the_same_items_and_links(built):
     folder, _, _ = built
     markdown = (folder / "index.md").read_text()
-    assert "| 2 | 1 | 1 | 4 |" in markdown
+    assert "| paper 000 | 2 | 0 | 1 | 1 | 4 |" in markdown
     assert f"![Fig. 6 (fig6_hr_synthetic)]({OK}/figures/fig6_hr_synthetic.png)" in markdown
     assert markdown.count("**failed**") >= len(items_of(FAILED))
     assert not list(folder.glob(".partial-*"))

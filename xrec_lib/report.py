@@ -3,8 +3,8 @@
 ``python -m xrec_lib.report --reports-dir reports`` (run by ``make reproduce`` after :mod:`xrec_lib.runner`) reads
 ``run_manifest.json`` and every ``<notebook>/results.json`` and writes one page with
 
-* a summary: the number of verdicts per outcome (replicated / not replicated / not comparable) and, per
-  notebook, its run status, wall time and items produced;
+* a summary: per paper, the number of verdicts of each kind (replicated / contradicted / inconclusive / not
+  comparable, :func:`xrec_lib.compare.decide`) and, per notebook, its run status, wall time and items produced;
 * one section per paper figure or table of :data:`xrec_lib.report_items.ITEMS`: our figures and tables (which
   carry the paper's values in their "paper" columns), the data used, the verdicts on the claims about the item,
   and whether it was produced (or why not: notebook not run, failed, or the item's files absent);
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-from xrec_lib.compare import VERDICTS
+from xrec_lib.compare import OUTCOMES as VERDICTS
 from xrec_lib.errors import DataError
 from xrec_lib.papers import PAPERS
 from xrec_lib.report_items import ITEMS, NOTEBOOKS, ReportItem, item_ids, items_of
@@ -151,8 +151,8 @@ def _verdict_counts(verdicts: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def _number(value: Any, digits: int = 4) -> str:
-    """A value for reading: floats to ``digits`` decimals (significant digits below 0.001), None as a dash."""
-    if value is None:
+    """A value for reading: floats to ``digits`` decimals (significant digits below 0.001), None/NaN as a dash."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     if isinstance(value, float):
         return f"{value:.{digits}g}" if abs(value) < 1e-3 and value else f"{value:.{digits}f}"
@@ -182,10 +182,32 @@ def _csv_table(reports_dir: Path, notebook: str, name: str) -> Table:
 
 
 def _verdict_table(verdicts: list[dict[str, Any]], caption: str) -> Table:
-    header = ["claim", "verdict", "mean diff", "p-value", "test", "pairs"]
-    rows = [[v["claim"], Badge(v["verdict"]), _number(v.get("mean_diff")), _number(v.get("p_value")),
-             v.get("test") or "–", _pairs(v)] for v in verdicts]
+    header = ["claim", "verdict", "mean diff [95% CI]", "effect d_z", "paper's gap", "p (two-sided)",
+              "p (Holm)", "test", "pairs", "flags"]
+    rows = [[v["claim"], Badge(v["verdict"]), _interval(v), _number(v.get("effect_dz")), _number(v.get("paper_gap")),
+             _number(v.get("p_value")), _holm(v), v.get("test") or "–", _pairs(v), _flags(v)] for v in verdicts]
     return Table(header, rows, caption)
+
+
+def _interval(verdict: dict[str, Any]) -> str:
+    """``"0.0123 [0.0040, 0.0210]"``; the mean alone when no interval was computed."""
+    mean, low, high = (verdict.get(key) for key in ("mean_diff", "ci_low", "ci_high"))
+    if low is None or high is None:
+        return _number(mean)
+    return f"{_number(mean)} [{_number(low)}, {_number(high)}]"
+
+
+def _holm(verdict: dict[str, Any]) -> str:
+    adjusted, family = verdict.get("p_adjusted"), verdict.get("family_size")
+    return "–" if adjusted is None else f"{_number(adjusted)} (of {family})" if family else _number(adjusted)
+
+
+def _flags(verdict: dict[str, Any]) -> str:
+    """Why a claim is not comparable, and the seeds whose runs collapsed."""
+    flags = [verdict["reason"]] if verdict.get("reason") else []
+    if verdict.get("collapsed"):
+        flags.append(f"collapsed seed(s): {', '.join(map(str, verdict['collapsed']))}")
+    return "; ".join(flags) or "–"
 
 
 def _pairs(verdict: dict[str, Any]) -> str:
@@ -248,10 +270,21 @@ def _existing(reports_dir: Path, relative: str) -> str | None:
 
 def summary_blocks(states: dict[str, NotebookState], outcomes: list[ItemOutcome]) -> list[Block]:
     """Verdict counts over all usable notebooks and one status row per notebook."""
-    verdicts = [v for state in states.values() for v in state.verdicts()]
-    counts = _verdict_counts(verdicts)
+    by_paper: dict[str, list[dict[str, Any]]] = {}
+    for state in states.values():
+        for verdict in state.verdicts():
+            by_paper.setdefault(_paper_of(state.name, verdict), []).append(verdict)
+    paper_rows = [[f"paper {paper}", *map(str, _verdict_counts(found).values()), str(len(found))]
+                  for paper, found in sorted(by_paper.items())]
+    everything = [v for found in by_paper.values() for v in found]
+    paper_rows.append(["all", *map(str, _verdict_counts(everything).values()), str(len(everything))])
     blocks: list[Block] = [Heading(2, "Summary", "summary"),
-                           Table([*VERDICTS, "total"], [[*map(str, counts.values()), str(len(verdicts))]],
+                           Para(["Verdict rule: a claim is replicated when the paired difference has the paper's "
+                                 "direction and is significant after Holm's correction over the claims of the "
+                                 "paper tested in the same notebook (alpha 0.05); contradicted when significant "
+                                 "in the opposite direction; inconclusive otherwise (the interval shows what "
+                                 "effect could have been missed); not comparable when the data cannot test it."]),
+                           Table(["paper", *VERDICTS, "total"], paper_rows,
                                  "verdicts on the papers' claims (notebooks that ran successfully)")]
     rows = []
     for name, state in states.items():
@@ -262,6 +295,16 @@ def summary_blocks(states: dict[str, NotebookState], outcomes: list[ItemOutcome]
                      *map(str, per_notebook.values())])
     blocks.append(Table(["notebook", "status", "wall time", "items produced", *VERDICTS], rows, "notebooks"))
     return blocks
+
+
+def _paper_of(notebook: str, verdict: dict[str, Any]) -> str:
+    """The paper a verdict is about: that of the registry item it names, else the notebook's only paper."""
+    items = items_of(notebook)
+    for item in items:
+        if item_verdicts(item, [verdict]):
+            return item.paper
+    papers_of_notebook = {item.paper for item in items}
+    return papers_of_notebook.pop() if len(papers_of_notebook) == 1 else "unassigned"
 
 
 def _wall_time(state: NotebookState) -> str:

@@ -24,7 +24,8 @@ figcaption{font-size:13px;color:#555}details{margin:.4em 0 1em}summary{cursor:po
 .badge{display:inline-block;padding:0 .5em;border-radius:.7em;font-size:12.5px;font-weight:600;white-space:nowrap;
 background:#e6e8eb;color:#333}
 .b-replicated,.b-produced,.b-ok,.b-cached,.b-results-only{background:#d5f2dc;color:#14532d}
-.b-not-replicated,.b-failed{background:#fbd9d9;color:#7f1d1d}
+.b-contradicted,.b-failed{background:#fbd9d9;color:#7f1d1d}
+.b-inconclusive{background:#e8eaf6;color:#283593}
 .b-not-produced,.b-no-results{background:#fdeccc;color:#7a4a00}
 """
 

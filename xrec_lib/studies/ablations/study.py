@@ -18,11 +18,26 @@ import pandas as pd
 
 from xrec_lib import papers
 from xrec_lib.compare import judge, verdict_table
+from xrec_lib.config import Settings
 from xrec_lib.errors import DataError, MissingDataError
 from xrec_lib.experiments.seed000_interaction import ABLATION as TABLE2_000
 from xrec_lib.experiments.seed001_multimodal import ABLATIONS as ABLATIONS_001
 from xrec_lib.experiments.seed002 import ABLATIONS as ABLATIONS_002
 from xrec_lib.experiments.seed002 import OURS as GCT
+
+
+@dataclass(frozen=True)
+class AblationSettings(Settings):
+    """Profile values of notebook 05.
+
+    Attributes:
+        source_reports_dir: the reports folder whose bundles (of notebooks 02-04) are read; None: this run's.
+    """
+
+    source_reports_dir: str | None = None
+
+    def source(self, reports_dir: Path) -> Path:
+        return Path(self.source_reports_dir) if self.source_reports_dir else reports_dir
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import pandas as pd
 
 
 def ablation_panels(tables: dict[str, pd.DataFrame], titles: dict[str, str]) -> plt.Figure:
-    """One horizontal-bar panel per study table from :func:`xrec_lib.experiments.ablations.summary_table`."""
+    """One horizontal-bar panel per study table from :func:`xrec_lib.studies.ablations.study.summary_table`."""
     fig, axes = plt.subplots(len(tables), 1, figsize=(8, 2.2 + 0.45 * sum(len(t) for t in tables.values())),
                              squeeze=False)
     for ax, (name, table) in zip(axes[:, 0], tables.items()):
