@@ -2,7 +2,7 @@
 
 **Recall** (trained model, held-out test interactions): paper-shaped synthetic data (the paper preset with every
 count times ``--scale``, standard = "sufficient" scenario, seed 0), a Siamese GCN encoder trained as in notebook 01
-and a BLA head trained on its frozen vectors as in notebook 02 (:mod:`xrec_lib.experiments.seed000_interaction`).
+and a BLA head trained on its frozen vectors as in notebook 02 (:mod:`xrec_lib.studies.paper000.interaction`).
 Recall@20 of the target-domain test interactions (training interactions excluded) is measured on the same seeded
 ``--eval-users`` test users for
 
@@ -31,22 +31,25 @@ import scipy.sparse as sp
 import torch
 
 from xrec_lib.evaluate import evaluate_embeddings, evaluate_full_ranking
-from xrec_lib.experiments.seed000_interaction import Method, StudySettings, fit_head, train_encoder
-from xrec_lib.experiments.seed000_interaction_tasks import TargetTask, binary, synthetic_dataset
 from xrec_lib.metrics import RankingResult
 from xrec_lib.serving import TwoStageRecommender, full_head_scores
-from xrec_lib.train import embeddings
+from xrec_lib.studies.paper000.head_training import fit_head
+from xrec_lib.studies.paper000.interaction import InteractionSettings
+from xrec_lib.studies.paper000.representation import train_with_holdout
+from xrec_lib.studies.paper000.tasks import Method, TargetTask, binary, synthetic_dataset
+from xrec_lib.training.encoders import embeddings
 
 N_PRODUCTS, K = 65_832, 20
 
 
-def trained_model(settings: StudySettings, seed: int) -> tuple[TargetTask, torch.Tensor, torch.Tensor, Method]:
+def trained_model(settings: InteractionSettings,
+                  seed: int) -> tuple[TargetTask, torch.Tensor, torch.Tensor, Method]:
     """Standard-scenario task, Siamese GCN vectors (items = target products) and the BLA head trained on them."""
     task = TargetTask.from_dataset(synthetic_dataset(settings.synthetic_scale, "sufficient", seed))
-    encoder = train_encoder("Siamese GCN", task, settings, seed, settings.encoder_epochs, None)
+    encoder, _ = train_with_holdout("Siamese GCN", task.dataset, settings.encoder_settings(), seed)
     user_emb, item_emb = embeddings(encoder)
     item_emb = item_emb[torch.from_numpy(task.items)]
-    head = fit_head("BLA", user_emb, item_emb, task, settings, seed)
+    head, _ = fit_head("BLA", user_emb, item_emb, task.train, settings, seed)
     return task, user_emb, item_emb, Method("BLA", user_emb, item_emb, head)
 
 
@@ -127,9 +130,9 @@ def main() -> pd.DataFrame:
     args = parser.parse_args()
     torch.set_num_threads(1)
     started = time.perf_counter()
-    settings = StudySettings(synthetic_scale=args.scale, dim=64, encoder_epochs=args.encoder_epochs,
-                             encoder_batch_size=8192, encoder_lr=0.005, head_epochs=args.head_epochs,
-                             head_lr=0.002, n_negatives=4)
+    settings = InteractionSettings(synthetic_scale=args.scale, dim=64, encoder_epochs=args.encoder_epochs,
+                                   encoder_batch_size=8192, encoder_lr=0.005, head_epochs=args.head_epochs,
+                                   head_lr=0.002, n_negatives=4)
     task, _, _, bla = trained_model(settings, seed=0)
     trained = time.perf_counter()
     test = test_subset(task.test, args.eval_users, seed=0)

@@ -24,7 +24,7 @@ import torch
 from xrec_lib import papers
 from xrec_lib.data.gowalla import load_gowalla
 from xrec_lib.models import GraphData, LightGCN
-from xrec_lib.train import TrainConfig, fit
+from xrec_lib.training.encoders import EncoderTrainConfig, train_encoder
 
 WITHIN = 0.03
 
@@ -38,7 +38,7 @@ def published_values() -> dict[str, float]:
 
 def print_evaluation(row: dict) -> None:
     """One line of the time series for an evaluated epoch."""
-    if not math.isnan(row["val_ndcg"]):
+    if not math.isnan(row.get("val_ndcg", math.nan)):
         print(f"epoch {row['epoch']:4d}  elapsed {row['elapsed_s']:7.1f} s  loss {row['loss']:.4f}  "
               f"recall@20 {row['val_recall']:.4f}  ndcg@20 {row['val_ndcg']:.4f}", flush=True)
 
@@ -79,13 +79,13 @@ def main() -> None:
     torch.manual_seed(0)
     data = load_gowalla(args.data_dir)
     model = LightGCN(GraphData.from_interactions(data.train), dim=64, n_layers=3)
-    config = TrainConfig(epochs=100_000, batch_size=args.batch_size, lr=args.lr, lr_decay=args.lr_decay,
-                         l2=args.l2, patience=100_000, eval_every=args.eval_every, max_minutes=args.minutes,
-                         device=args.device, on_epoch=print_evaluation)
+    config = EncoderTrainConfig(epochs=100_000, batch_size=args.batch_size, lr=args.lr, lr_decay=args.lr_decay,
+                                l2=args.l2, patience=100_000, eval_every=args.eval_every, max_minutes=args.minutes,
+                                device=args.device, on_epoch=print_evaluation)
     published = published_values()
     print(f"{data.train.shape[0]} users x {data.train.shape[1]} items, {data.train.nnz} training interactions; "
           f"batch {args.batch_size}, lr {args.lr} x {args.lr_decay}/epoch, {args.threads} threads, {args.device}")
-    history = fit(model, data.train, data.test, config).history.dropna(subset=["val_ndcg"])
+    history = train_encoder(model, data.train, data.test, config).history.dropna(subset=["val_ndcg"])
     print(f"published (3 layers): recall@20 {published['recall']:.4f}, ndcg@20 {published['ndcg']:.4f}")
     if len(history) >= 2:
         report_projection(history, published, args.fit_points)

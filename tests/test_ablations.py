@@ -43,11 +43,12 @@ def test_verdicts_follow_the_paired_differences(reports):
     tables, verdicts, missing = ablations.run_all(reports)
     assert missing == []
     by_claim = verdicts["verdict"].to_dict()
-    assert by_claim["Table 2: attention helps (BLA beats BL)"] == "not replicated"
+    assert by_claim["Table 2: attention helps (BLA beats BL)"] == "contradicted"
     assert by_claim["Table 2: + BLA: Siamese GCN + BLA beats + Siamese GCN: Siamese GCN + dot product"] == "replicated"
     assert all(v == "replicated" for c, v in by_claim.items() if c.startswith("Fig. 8"))  # lower MAE is better
     assert by_claim["Table 3: n_layers=2 beats n_layers=1"] == "replicated"
-    assert by_claim["Table 3: n_layers=4 beats n_layers=2"] == "not replicated"
+    assert by_claim["Table 3: n_layers=4 beats n_layers=2"] == "contradicted"
+    assert set(verdicts.loc[verdicts["paper"] == "002", "family_size"]) == {5}  # Holm over paper 002's claims
     assert set(verdicts["n_pairs"]) == {5}
 
 

@@ -77,10 +77,16 @@ def test_seeding_makes_draws_repeat(profiles):
     assert torch.equal(first, torch.rand(3))
 
 
+def _keys(values: dict, prefix: str = "") -> set[str]:
+    """Every key, nested ones as ``block.key``."""
+    return {f"{prefix}{k}" for k in values} | {key for k, v in values.items() if isinstance(v, dict)
+                                              for key in _keys(v, f"{prefix}{k}.")}
+
+
 def test_every_shipped_profile_has_both_profiles_with_the_same_keys():
     for path in sorted(config_module.PROFILE_DIR.glob("*.yaml")):
         smoke, paper = profile_defaults(path.stem, "smoke"), profile_defaults(path.stem, "paper")
-        assert set(smoke) == set(paper), path.name
+        assert _keys(smoke) == _keys(paper), f"{path.name}: {_keys(smoke) ^ _keys(paper)}"
         assert paper.get("n_seeds", 1) >= 5, f"{path.name}: the paper profile needs >= 5 seeds"
 
 

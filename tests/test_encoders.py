@@ -147,3 +147,18 @@ def test_layer_mean_propagation_matches_explicit_layers_and_their_gradient(graph
     expected = (x + dense @ x + dense @ dense @ x + dense @ dense @ dense @ x) / 4
     (expected * weights).sum().backward()
     assert torch.allclose(out, expected, atol=1e-6) and torch.allclose(ours, x.grad, atol=1e-6)
+
+
+def test_registry_builds_every_encoder_from_its_sizes(graph):
+    from types import SimpleNamespace
+
+    from xrec_lib.models.encoders import ENCODERS
+
+    sizes = SimpleNamespace(dim=4, n_layers=1, lightgcn_layers=2, rgcn_bases=2, alignment_weight=0.1,
+                            temperature=0.2)
+    assert set(ENCODERS) == {"MF", "LightGCN", "GCN", "GraphSAGE", "RGCN", "Siamese GCN"}
+    built = {name: ENCODERS.build(name, graph, sizes) for name in ENCODERS}
+    assert isinstance(built["Siamese GCN"], SiameseGCN) and built["LightGCN"].n_layers == 2
+    assert all(model()[0].shape == (12, 4) for model in built.values())
+    with pytest.raises(ConfigError, match="unknown encoder"):
+        ENCODERS.build("GAT", graph, sizes)

@@ -1,4 +1,6 @@
-"""GConv-Transform and the paper-002 neural baselines: shapes, depth, ablations, parameter formula, overfitting."""
+"""GConv-Transform and the paper-002 baselines: shapes, depth, ablations, parameter formula, overfitting, registry."""
+
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -6,7 +8,17 @@ from torch import nn
 from torch_geometric.nn import ChebConv, DenseGCNConv, GCNConv
 from torch_geometric.utils import dense_to_sparse
 
-from xrec_lib.models.baselines_002 import CNN, DNN, AttentionTransformer, DenseCNN, DenseNet, GraphGCN
+from xrec_lib.errors import ConfigError
+from xrec_lib.models.baselines_002 import (
+    CNN,
+    DNN,
+    MODELS,
+    AttentionTransformer,
+    DenseCNN,
+    DenseNet,
+    GraphGCN,
+    LinearSvm,
+)
 from xrec_lib.models.gconv_transform import (
     PAD_BEHAVIOUR,
     DenseChebConv,
@@ -18,6 +30,7 @@ from xrec_lib.models.gconv_transform import (
     scaled_laplacian,
     subgraph_adjacency,
 )
+from xrec_lib.training.loop import LoopConfig, Objective, fit
 
 N_ITEMS, N_FEATURES, MAX_NODES = 30, 6, 5
 torch.set_num_threads(1)
@@ -198,14 +211,17 @@ def test_tiny_overfit():
     batch = SubgraphBatch(torch.where(batch.mask, batch.items, N_ITEMS),
                           torch.where(batch.mask, batch.behaviours.clamp(max=4), PAD_BEHAVIOUR), batch.lengths)
     model = GConvTransform(node_input(8), hidden=16, n_layers=1, heads=2, dropout=0.0)
-    optimiser = torch.optim.Adam(model.parameters(), lr=0.02)
-    losses = []
-    for _ in range(60):
-        optimiser.zero_grad()
-        loss = nn.functional.binary_cross_entropy_with_logits(model(batch), labels)
-        loss.backward()
-        optimiser.step()
-        losses.append(loss.item())
+
+    class WholeBatch(Objective):
+        module = model
+
+        def batches(self, epoch):
+            yield batch
+
+        def loss(self, batch):
+            return nn.functional.binary_cross_entropy_with_logits(self.module(batch), labels)
+
+    losses = fit(WholeBatch(), LoopConfig(max_epochs=60, lr=0.02)).history["loss"].tolist()
     accuracy = ((model.eval()(batch) >= 0).float() == labels).float().mean()
     assert losses[-1] < 0.5 * losses[0]
     assert accuracy > 0.9
@@ -216,3 +232,29 @@ def test_bad_configuration_raises():
         GConvTransform(node_input(), hidden=10, heads=3)
     with pytest.raises(ValueError, match="n_items x f"):
         NodeInput(torch.zeros(5), 2)
+
+
+SIZES = SimpleNamespace(hidden=8, n_layers=2, heads=2, cheb_k=2, dropout=0.0, baseline_hidden=16)
+
+
+@pytest.mark.parametrize("name", ["DNN", "CNN", "DenseNet", "DenseCNN", "Graph", "Attention", "GConv-Transform"])
+def test_registry_builds_every_neural_table1_model(name):
+    model = MODELS.build(name, node_input(), MAX_NODES, SIZES)
+    assert model(make_batch()).shape == (8,)
+
+
+def test_registry_builds_the_ablations_and_refuses_unknown_names():
+    ablated = MODELS.build("GConv-Transform", node_input(), MAX_NODES, SIZES, use_attention=False)
+    assert not any(isinstance(m, nn.MultiheadAttention) for m in ablated.modules())
+    assert len(ablated.layers) == SIZES.n_layers
+    with pytest.raises(ConfigError, match="unknown model 'SVM'"):
+        MODELS.build("SVM", node_input(), MAX_NODES, SIZES)
+
+
+def test_linear_svm_scores_and_counts_its_parameters():
+    batch = make_batch(size=16)
+    labels = (batch.lengths > 2).float().numpy()
+    features = torch.randn(N_ITEMS, N_FEATURES, generator=torch.Generator().manual_seed(1))
+    svm = LinearSvm(features, seed=0).fit(batch, labels)
+    assert svm(batch).shape == (16,) and svm(batch).dtype == torch.float32
+    assert svm.n_parameters == MAX_NODES * (N_FEATURES + 5) + 1  # id-free node features, flattened, + intercept

@@ -5,9 +5,23 @@ import torch
 from sklearn.metrics import roc_auc_score
 
 from xrec_lib.errors import ConfigError, DataError
-from xrec_lib.models.interaction import HEADS, BilinearAttentionHead, BilinearHead, head_loss, make_head
+from xrec_lib.models.interaction import HEADS, BilinearAttentionHead, BilinearHead, head_loss
+from xrec_lib.training import LoopConfig, Objective, fit
 
 TRAINABLE = [name for name in HEADS if name != "dot"]
+
+
+class FixedBatch(Objective):
+    """One batch per epoch through the training loop; ``loss(head, *batch)`` is minimised."""
+
+    def __init__(self, head, batch, loss):
+        self.module, self.batch, self.loss_of = head, batch, loss
+
+    def batches(self, epoch):
+        yield self.batch
+
+    def loss(self, batch):
+        return self.loss_of(self.module, *batch)
 
 
 @pytest.fixture(autouse=True)
@@ -18,7 +32,7 @@ def _threads():
 
 @pytest.mark.parametrize("name", list(HEADS))
 def test_head_returns_one_logit_per_pair(name):
-    head = make_head(name, dim=8, hidden=16)
+    head = HEADS.build(name, dim=8, hidden=16)
     out = head(torch.randn(5, 8), torch.randn(5, 8))
     assert out.shape == (5,)
     assert torch.isfinite(out).all()
@@ -30,12 +44,10 @@ def test_head_returns_one_logit_per_pair(name):
 def test_gradients_reach_every_parameter(name):
     """After one Adam step (BLA's zero-initialised last attention layer blocks the first layer's gradient at the
     very start), every parameter gets a gradient."""
-    head = make_head(name, dim=8, hidden=16)
+    head = HEADS.build(name, dim=8, hidden=16)
     batch = torch.randn(6, 8), torch.randn(6, 8), torch.randn(6, 3, 8)
-    optimizer = torch.optim.Adam(head.parameters(), lr=1e-2)
-    head_loss(head, *batch).backward()
-    optimizer.step()
-    optimizer.zero_grad()
+    fit(FixedBatch(head, batch, head_loss), LoopConfig(max_epochs=1, lr=1e-2))
+    head.zero_grad()
     head_loss(head, *batch).backward()
     missing = [n for n, p in head.named_parameters() if p.grad is None or not torch.any(p.grad != 0)]
     assert not missing, f"no gradient reaches {missing}"
@@ -82,25 +94,25 @@ def toy_separable_pairs(n_pairs: int = 256, dim: int = 8) -> tuple[torch.Tensor,
 @pytest.mark.parametrize("name", TRAINABLE)
 def test_head_overfits_a_toy_separable_set(name):
     users, products, labels = toy_separable_pairs()
-    head = make_head(name, dim=8, hidden=32)
-    optimizer = torch.optim.Adam(head.parameters(), lr=1e-2)
-    for _ in range(300):
-        optimizer.zero_grad()
-        torch.nn.functional.binary_cross_entropy_with_logits(head(users, products), labels).backward()
-        optimizer.step()
+    head = HEADS.build(name, dim=8, hidden=32)
+
+    def bce(model, users, products, labels):
+        return torch.nn.functional.binary_cross_entropy_with_logits(model(users, products), labels)
+
+    fit(FixedBatch(head, (users, products, labels), bce), LoopConfig(max_epochs=300, lr=1e-2))
     with torch.no_grad():
         assert roc_auc_score(labels.numpy(), head(users, products).numpy()) > 0.95
 
 
 def test_spec_rebuilds_the_same_architecture():
-    head = make_head("BLA", dim=8, hidden=12)
+    head = HEADS.build("BLA", dim=8, hidden=12)
     assert head.spec == {"name": "BLA", "dim": 8, "hidden": 12}
-    rebuilt = make_head(**head.spec)
+    rebuilt = HEADS.build(**head.spec)
     rebuilt.load_state_dict(head.state_dict())
 
 
 def test_bad_head_name_and_shapes_raise_clear_errors():
     with pytest.raises(ConfigError, match="unknown interaction head"):
-        make_head("BLAH", dim=8)
+        HEADS.build("BLAH", dim=8)
     with pytest.raises(DataError, match=r"\(B, 8\)"):
-        make_head("BLA", dim=8)(torch.randn(3, 8), torch.randn(3, 7))
+        HEADS.build("BLA", dim=8)(torch.randn(3, 8), torch.randn(3, 7))

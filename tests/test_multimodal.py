@@ -1,8 +1,11 @@
-"""Shapes and fusion dimension of paper 001's multimodal model and baselines."""
+"""Shapes and fusion dimension of paper 001's multimodal model and baselines; the model registry."""
 
+import pytest
 import torch
 
-from xrec_lib.models.multimodal import (FusionConfig, LateFusionBaseline, MultimodalFusionTransformer, SoftMapping,
+from xrec_lib.errors import ConfigError, DataError
+from xrec_lib.models.multimodal import (ABLATIONS, BASELINES, MULTIMODAL_MODELS, PROPOSED, FusionConfig,
+                                        LateFusionBaseline, ModelSpec, MultimodalFusionTransformer, SoftMapping,
                                         TensorFusionBaseline, UnfoldedFusion)
 
 DIMS = {"text": 12, "audio": 5, "vision": 7}
@@ -62,3 +65,19 @@ def test_baselines_and_text_only():
     late = LateFusionBaseline(DIMS)(b)
     assert torch.allclose(late["M"], (late["T"] + late["A"] + late["V"]) / 3)
     assert set(LateFusionBaseline({"text": 12})(b)) == {"T", "M"}
+
+
+def test_registry_builds_every_model_of_the_comparison():
+    assert MULTIMODAL_MODELS.names() == (PROPOSED, *ABLATIONS, *BASELINES)
+    spec = ModelSpec(dim=8, n_heads=2, hidden=6)
+    for name in MULTIMODAL_MODELS:
+        assert MULTIMODAL_MODELS.build(name, DIMS, spec)(batch())["M"].shape == (4,)
+    ablated = MULTIMODAL_MODELS.build("w/o LGT, w/o SM", DIMS, spec)
+    assert not ablated.config.use_lgt and not ablated.config.use_soft_mapping
+    assert set(MULTIMODAL_MODELS.build("Text-only", DIMS, spec)(batch())) == {"T", "M"}
+    with pytest.raises(ConfigError, match="unknown multimodal model"):
+        MULTIMODAL_MODELS.build("MulT", DIMS, spec)
+    with pytest.raises(ConfigError, match="TFN"):
+        MULTIMODAL_MODELS.build("TFN", DIMS, ModelSpec(text_trainable_layers=1))
+    with pytest.raises(DataError, match="text"):
+        MULTIMODAL_MODELS.build(PROPOSED, {"audio": 5}, spec)

@@ -5,7 +5,7 @@ import pytest
 import scipy.sparse as sp
 import torch
 
-from xrec_lib.models.interaction import make_head
+from xrec_lib.models.interaction import HEADS
 from xrec_lib.serving import (ServingInputError, TwoStageRecommender, full_head_scores, retrieve_and_rerank,
                               two_stage_scores)
 
@@ -19,7 +19,7 @@ def recommender():
     seen = sp.random(N_USERS, N_ITEMS, density=0.2, format="csr", random_state=0)
     seen.data[:] = 1
     markets = np.arange(N_ITEMS) % 3
-    return TwoStageRecommender(torch.randn(N_USERS, DIM), torch.randn(N_ITEMS, DIM), make_head("BLA", DIM, 16),
+    return TwoStageRecommender(torch.randn(N_USERS, DIM), torch.randn(N_ITEMS, DIM), HEADS.build("BLA", DIM, 16),
                                n_candidates=10, seen=seen, item_market=markets)
 
 

@@ -2,8 +2,10 @@
 
 import math
 
+import pytest
 import torch
 
+from xrec_lib.errors import ConfigError
 from xrec_lib.models.slgm import SelfSupervisedLabelGenerator
 
 
@@ -39,3 +41,8 @@ def test_labels_are_clipped_to_bound():
     slgm = generator()
     slgm.update_labels(torch.tensor([0]), {"M": torch.tensor([[0.0]]), "T": torch.tensor([[2.0]])}, epoch=1)
     assert -3.0 <= slgm.labels["T"][0].item() <= 3.0
+
+
+def test_feature_dims_need_the_fusion_task():
+    with pytest.raises(ConfigError, match="'M'"):
+        SelfSupervisedLabelGenerator(4, {"T": 1})

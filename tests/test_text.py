@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from xrec_lib.errors import DataError
-from xrec_lib.experiments.seed001_multimodal import build_model, parameter_groups
+from xrec_lib.errors import ConfigError, DataError
+from xrec_lib.models.multimodal import MULTIMODAL_MODELS, ModelSpec
+from xrec_lib.studies.paper001.multimodal import SentimentObjective
 from xrec_lib.text import MINILM_DIM, MINILM_SHA256, MiniLMTopLayers, encode_texts, minilm_path
 
 
@@ -56,13 +57,14 @@ def test_top_layers_continue_the_cached_lower_layers(tmp_path):
     valid = mask.bool()
     assert torch.allclose(continued[valid], torch.as_tensor(last[..., :-1])[valid], atol=1e-4)
     assert not torch.allclose(torch.as_tensor(lower[..., :-1])[valid], continued[valid], atol=1e-2)
-    with pytest.raises(ValueError, match="n_layers"):
+    with pytest.raises(ConfigError, match="n_layers"):
         MiniLMTopLayers(7)
 
 
 def test_fine_tuned_layers_get_their_own_learning_rate():
-    model = build_model("Text-only", {"text": MINILM_DIM}, {"hidden": 4, "text_trainable_layers": 1})
-    groups = parameter_groups(model, lr=1e-3, encoder_lr=5e-5)
+    model = MULTIMODAL_MODELS.build("Text-only", {"text": MINILM_DIM}, ModelSpec(hidden=4, text_trainable_layers=1))
+    data = {"train": {"regression_labels": np.zeros(4, np.float32)}}
+    groups = SentimentObjective(model, data, batch_size=2, use_slgm=False, seed=0, encoder_lr=5e-5).param_groups(1e-3)
     encoder_ids = {id(p) for p in model.text_layers.parameters()}
     assert [g["lr"] for g in groups] == [1e-3, 5e-5]
     assert {id(p) for p in groups[1]["params"]} == encoder_ids

@@ -29,7 +29,7 @@ import scipy.sparse as sp
 import torch
 
 from xrec_lib.errors import DataError
-from xrec_lib.models.interaction import InteractionHead, make_head
+from xrec_lib.models.interaction import HEADS, InteractionHead
 
 DEFAULT_CANDIDATES = 200
 MANIFEST = "manifest.json"
@@ -200,7 +200,7 @@ class TwoStageRecommender:
         if manifest.get("format_version") != FORMAT_VERSION:
             raise ServingInputError(f"{directory / MANIFEST}: format_version {manifest.get('format_version')!r}, "
                                     f"this code reads {FORMAT_VERSION}")
-        head = make_head(**manifest["head"]).to(device)
+        head = HEADS.build(**manifest["head"]).to(device)
         head.load_state_dict(torch.load(directory / "head.pt", map_location=device, weights_only=True))
         return cls(
             torch.from_numpy(np.load(directory / "user_emb.npy")).to(device),

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from xrec_lib.errors import DataError
+from xrec_lib.errors import ConfigError, DataError
 
 MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 MINILM_DIM = 384
@@ -133,7 +133,7 @@ class MiniLMTopLayers(nn.Module):
         bert = load_minilm()
         total = len(bert.encoder.layer)
         if not 0 < n_layers <= total:
-            raise ValueError(f"n_layers must lie in 1..{total}, got {n_layers}")
+            raise ConfigError(f"n_layers must lie in 1..{total}, got {n_layers}")
         self.input_layer = total - n_layers
         self.layers = nn.ModuleList(bert.encoder.layer[self.input_layer :])
 

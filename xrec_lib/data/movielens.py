@@ -95,3 +95,12 @@ def load_movielens_100k(data_dir: Path | str | None = None) -> MovieLens:
             raise DataError(f"{inter}: {column} {movielens.interactions[column][unknown].iloc[0]} "
                             f"has no row in the {column} file")
     return movielens
+
+
+def item_features(items: pd.DataFrame) -> pd.DataFrame:
+    """Product side features of the ``items`` table of :func:`load_movielens_100k`, indexed by ``item``: one 0/1
+    column per genre and the standardised release year (``year``, 0 where missing)."""
+    genres = items["genres"].explode().str.get_dummies().groupby(level=0).max()
+    year = items["release_year"].astype(float)
+    year = ((year - year.mean()) / year.std()).fillna(0.0)
+    return pd.concat([genres, year.rename("year")], axis=1).set_index(items["item"])

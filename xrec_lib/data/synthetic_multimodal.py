@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from xrec_lib.errors import DataError
+from xrec_lib.errors import ConfigError, DataError
 
 MODALITIES = ("text", "audio", "vision")
 
@@ -36,7 +36,7 @@ class MultimodalShape:
     def scaled(self, fraction: float) -> "MultimodalShape":
         """The same shape with every split size multiplied by ``fraction`` (at least 8 samples each)."""
         if not 0 < fraction <= 1:
-            raise DataError(f"size fraction must lie in (0, 1], got {fraction}")
+            raise ConfigError(f"size fraction must lie in (0, 1], got {fraction}")
         sizes = tuple(max(8, round(n * fraction)) for n in self.sizes)
         return MultimodalShape(self.name, sizes, self.dims, self.seq_len)
 

@@ -15,17 +15,38 @@ below are the standard members of each family:
   (the same dense PyG ``DenseGCNConv`` as inside GConv-Transform).
 * ``Attention``: pre-norm transformer encoder over the subgraph's nodes (padding masked) with its final LayerNorm,
   read out at position 0.
+* ``SVM`` (:class:`LinearSvm`): scikit-learn's ``LinearSVC`` (``C = 1``) on the flattened id-free node features;
+  it has no learning rate and is fitted outside the training loop.
 
-The SVM baseline is fitted with scikit-learn in :mod:`xrec_lib.experiments.seed002`.
+:data:`MODELS` builds the neural models of Table 1 by name (GConv-Transform included) from a
+:class:`~xrec_lib.models.gconv_transform.NodeInput`, the subgraph size and the widths (:class:`ModelSizes`).
 """
 
 from __future__ import annotations
 
+from typing import Protocol
+
+import numpy as np
 import torch
+from sklearn.svm import LinearSVC
 from torch import nn
 from torch_geometric.nn import DenseGCNConv
 
-from xrec_lib.models.gconv_transform import NodeInput, SubgraphBatch, subgraph_adjacency
+from xrec_lib.models.gconv_transform import GConvTransform, NodeInput, SubgraphBatch, subgraph_adjacency
+from xrec_lib.models.registry import Registry
+
+MODELS = Registry("model")
+
+
+class ModelSizes(Protocol):
+    """The widths :data:`MODELS` reads (e.g. a study's settings object)."""
+
+    hidden: int  # GConv-Transform width d
+    n_layers: int  # GConv-Transform depth N
+    heads: int
+    cheb_k: int
+    dropout: float
+    baseline_hidden: int  # width of the baselines (DenseNet / DenseCNN grow by half of it per layer)
 
 
 class DNN(nn.Module):
@@ -149,3 +170,64 @@ class AttentionTransformer(nn.Module):
     def forward(self, batch: SubgraphBatch) -> torch.Tensor:
         h = self.transformer(self.encoder(self.node_input(batch)), src_key_padding_mask=~batch.mask)
         return self.head(h[:, 0])[:, 0]
+
+
+class LinearSvm:
+    """scikit-learn ``LinearSVC`` (``C = 1``) on the flattened id-free node features (side features + behaviour
+    one-hot); a scorer like the neural models: subgraph batch -> decision values."""
+
+    def __init__(self, item_features: torch.Tensor, seed: int):
+        self.node_input = NodeInput(item_features, id_dim=0)
+        self.svm = LinearSVC(C=1.0, random_state=seed)
+
+    def fit(self, batch: SubgraphBatch, labels: np.ndarray) -> LinearSvm:
+        self.svm.fit(self._features(batch), labels)
+        return self
+
+    @property
+    def n_parameters(self) -> int:
+        return int(self.svm.coef_.size + self.svm.intercept_.size)
+
+    def _features(self, batch: SubgraphBatch) -> np.ndarray:
+        return self.node_input(batch).flatten(1).numpy()
+
+    def __call__(self, batch: SubgraphBatch) -> torch.Tensor:
+        return torch.from_numpy(self.svm.decision_function(self._features(batch))).float()
+
+
+@MODELS.register("DNN")
+def _dnn(node_input: NodeInput, max_nodes: int, sizes: ModelSizes) -> nn.Module:
+    return DNN(node_input, max_nodes, sizes.baseline_hidden, 2, sizes.dropout)
+
+
+@MODELS.register("CNN")
+def _cnn(node_input: NodeInput, max_nodes: int, sizes: ModelSizes) -> nn.Module:
+    return CNN(node_input, sizes.baseline_hidden, 2, sizes.dropout)
+
+
+@MODELS.register("DenseNet")
+def _densenet(node_input: NodeInput, max_nodes: int, sizes: ModelSizes) -> nn.Module:
+    return DenseNet(node_input, max_nodes, sizes.baseline_hidden // 2, 3, sizes.dropout)
+
+
+@MODELS.register("DenseCNN")
+def _densecnn(node_input: NodeInput, max_nodes: int, sizes: ModelSizes) -> nn.Module:
+    return DenseCNN(node_input, sizes.baseline_hidden // 2, 3, sizes.dropout)
+
+
+@MODELS.register("Graph")
+def _graph(node_input: NodeInput, max_nodes: int, sizes: ModelSizes) -> nn.Module:
+    return GraphGCN(node_input, sizes.baseline_hidden, 2, sizes.dropout)
+
+
+@MODELS.register("Attention")
+def _attention(node_input: NodeInput, max_nodes: int, sizes: ModelSizes) -> nn.Module:
+    return AttentionTransformer(node_input, sizes.baseline_hidden, 2, sizes.heads, sizes.dropout)
+
+
+@MODELS.register("GConv-Transform")
+def _gconv_transform(node_input: NodeInput, max_nodes: int, sizes: ModelSizes, use_cheb: bool = True,
+                     use_graph: bool = True, use_attention: bool = True) -> nn.Module:
+    """GConv-Transform, or one of its Table-2 ablations (``use_*`` switches)."""
+    return GConvTransform(node_input, sizes.hidden, sizes.n_layers, sizes.heads, sizes.cheb_k, sizes.dropout,
+                          use_cheb, use_graph, use_attention)

@@ -18,6 +18,11 @@ adjacency without self-loops, ``D`` its degree matrix):
   with one relation per typed edge direction of the heterogeneous graph and basis decomposition
   (PyG ``RGCNConv`` on ``edge_index``/``edge_type``; torch.sparse is not supported by that layer).
 
+Each model is registered in :data:`ENCODERS` under the name the studies use (``"MF"``, ``"LightGCN"``, ``"GCN"``,
+``"GraphSAGE"``, ``"RGCN"``; ``"Siamese GCN"`` in :mod:`xrec_lib.models.siamese_gcn`):
+``ENCODERS.build(name, graph, sizes, views)`` builds it from the hyper-parameters of :class:`EncoderSizes`
+(``views``: the Siamese GCN's cross-domain views, ignored by the others).
+
 LightGCN, GCN and GraphSAGE propagate with a ``torch.sparse_csr_tensor`` adjacency (one ``torch.sparse.mm`` per
 layer, 32-bit indices), which computes exactly what the same layers compute on ``edge_index`` for a graph without
 self-loops. GCN uses :func:`symmetric_spmm`, whose backward pass reuses the (symmetric) adjacency instead of
@@ -29,6 +34,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import scipy.sparse as sp
@@ -38,9 +44,24 @@ from torch_geometric.nn import GCNConv, RGCNConv, SAGEConv
 
 from xrec_lib.data.crossdomain import CrossDomainDataset
 from xrec_lib.errors import ConfigError, DataError
+from xrec_lib.models.registry import Registry
 
 warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
 warnings.filterwarnings("ignore", message="Sparse invariant checks are implicitly disabled")
+
+#: Graph encoders by name: ``ENCODERS.build(name, graph, sizes, views=None)`` (module docstring).
+ENCODERS = Registry("encoder")
+
+
+class EncoderSizes(Protocol):
+    """The hyper-parameters :data:`ENCODERS` reads (e.g. a study's settings object)."""
+
+    dim: int  # embedding size of the ID features and of every layer
+    n_layers: int  # layers of GCN, GraphSAGE, RGCN and the Siamese GCN
+    lightgcn_layers: int  # propagation steps of LightGCN
+    rgcn_bases: int  # RGCN basis decomposition
+    alignment_weight: float  # Siamese GCN: weight of the auxiliary alignment loss
+    temperature: float  # Siamese GCN: InfoNCE temperature
 
 
 @dataclass(frozen=True)
@@ -321,3 +342,28 @@ class RGCN(_ConvStack):
 
     def _layer(self, conv: nn.Module, x: torch.Tensor) -> torch.Tensor:
         return conv(x, self.graph_edge_index, self.graph_edge_type)
+
+
+@ENCODERS.register("MF")
+def _matrix_factorization(graph: GraphData, sizes: EncoderSizes, views=None) -> GraphEncoder:
+    return MatrixFactorization(graph, sizes.dim)
+
+
+@ENCODERS.register("LightGCN")
+def _lightgcn(graph: GraphData, sizes: EncoderSizes, views=None) -> GraphEncoder:
+    return LightGCN(graph, sizes.dim, sizes.lightgcn_layers)
+
+
+@ENCODERS.register("GCN")
+def _gcn(graph: GraphData, sizes: EncoderSizes, views=None) -> GraphEncoder:
+    return GCN(graph, sizes.dim, sizes.n_layers)
+
+
+@ENCODERS.register("GraphSAGE")
+def _graphsage(graph: GraphData, sizes: EncoderSizes, views=None) -> GraphEncoder:
+    return GraphSAGE(graph, sizes.dim, sizes.n_layers)
+
+
+@ENCODERS.register("RGCN")
+def _rgcn(graph: GraphData, sizes: EncoderSizes, views=None) -> GraphEncoder:
+    return RGCN(graph, sizes.dim, sizes.n_layers, sizes.rgcn_bases)

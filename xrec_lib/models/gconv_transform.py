@@ -45,6 +45,8 @@ import torch
 from torch import nn
 from torch_geometric.nn import DenseGCNConv
 
+from xrec_lib.errors import ConfigError, DataError
+
 N_BEHAVIOUR_CODES = 5  # 0 = candidate, 1..4 = view, cart, favourite, buy (behaviour code + 1)
 PAD_BEHAVIOUR = N_BEHAVIOUR_CODES
 CHEB_LAMBDA_MAX = 2.0  # PyG ChebConv's value for the symmetric normalisation
@@ -86,7 +88,7 @@ class NodeInput(nn.Module):
     def __init__(self, item_features: torch.Tensor, id_dim: int):
         super().__init__()
         if item_features.dim() != 2:
-            raise ValueError(f"item_features must be n_items x f, got shape {tuple(item_features.shape)}")
+            raise DataError(f"item_features must be n_items x f, got shape {tuple(item_features.shape)}")
         n_items = item_features.shape[0]
         padded = torch.cat([item_features.float(), item_features.new_zeros(1, item_features.shape[1]).float()])
         self.register_buffer("item_features", padded)
@@ -136,7 +138,7 @@ class DenseChebConv(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, k: int):
         super().__init__()
         if k < 1:
-            raise ValueError(f"Chebyshev filter size K must be >= 1, got {k}")
+            raise ConfigError(f"Chebyshev filter size K must be >= 1, got {k}")
         self.k, self.out_channels = k, out_channels
         self.weight = nn.Parameter(torch.empty(k, in_channels, out_channels))
         self.bias = nn.Parameter(torch.zeros(out_channels))
@@ -201,9 +203,9 @@ class GConvTransform(nn.Module):
                  dropout: float = 0.1, use_cheb: bool = True, use_graph: bool = True, use_attention: bool = True):
         super().__init__()
         if n_layers < 0:
-            raise ValueError(f"n_layers must be >= 0, got {n_layers}")
+            raise ConfigError(f"n_layers must be >= 0, got {n_layers}")
         if hidden % heads:
-            raise ValueError(f"hidden={hidden} must be divisible by heads={heads}")
+            raise ConfigError(f"hidden={hidden} must be divisible by heads={heads}")
         self.node_input = node_input
         self.input_norm = nn.LayerNorm(node_input.out_dim)
         d_in = node_input.out_dim

@@ -4,7 +4,8 @@ A head maps a user vector ``u`` and a product vector ``p`` (both ``R^d``, e.g. t
 embeddings of paper 000, Eq. 5) to a logit ``s(u, p)``; the predicted purchase probability is
 ``y_hat = sigmoid(s(u, p))`` (Eq. 11). Heads are trained with binary cross-entropy on observed pairs and sampled
 negatives (:func:`head_loss`). The paper prints only the descriptions of its Eq. 6-11; the formulas below are
-the standard reading of those descriptions.
+the standard reading of those descriptions. Every head is registered in :data:`HEADS` under its name below (BLA,
+BL, CNIM, Gated; ``"self-attention"``, ``"MLP"``, ``"dot"`` for the last three): ``HEADS.build(name, dim, hidden)``.
 
 **BLA** (:class:`BilinearAttentionHead`, paper Fig. 4):
 
@@ -44,6 +45,18 @@ from torch import nn
 from torch.nn import functional as F
 
 from xrec_lib.errors import ConfigError, DataError
+from xrec_lib.models.registry import Registry
+
+#: Interaction heads by name: ``HEADS.build(name, dim, hidden)``.
+HEADS = Registry("interaction head")
+
+
+def _registered(name: str):
+    """Class decorator: register the head class in :data:`HEADS` under ``name`` (the ``name`` of its spec)."""
+    def add(cls: type[InteractionHead]) -> type[InteractionHead]:
+        cls.registered_name = name
+        return HEADS.register(name, cls)
+    return add
 
 
 def prediction_mlp(in_dim: int, hidden: int) -> nn.Sequential:
@@ -62,8 +75,11 @@ class InteractionHead(nn.Module):
 
     @property
     def spec(self) -> dict:
-        """``{"name", "dim", "hidden"}``: what :func:`make_head` needs to rebuild this head (before loading weights)."""
-        name = next(key for key, cls in HEADS.items() if type(self) is cls)
+        """``{"name", "dim", "hidden"}``: what ``HEADS.build(**spec)`` needs to rebuild this head (before loading
+        weights)."""
+        name = type(self).__dict__.get("registered_name")
+        if name is None:
+            raise ConfigError(f"{type(self).__name__} is not registered in HEADS")
         return {"name": name, "dim": self.dim, "hidden": self.hidden}
 
     def interaction(self, user: torch.Tensor, product: torch.Tensor) -> torch.Tensor:
@@ -97,6 +113,7 @@ class DimensionAttention(nn.Module):
         return x.shape[-1] * self.weights(x) * x
 
 
+@_registered("BL")
 class BilinearHead(InteractionHead):
     """BL: ``z = (W_u u + b_u) ⊙ (W_p p + b_p)`` (Eq. 8-10 without attention), ``s = MLP(z)``."""
 
@@ -110,6 +127,7 @@ class BilinearHead(InteractionHead):
         return self.user_projection(user) * self.product_projection(product)
 
 
+@_registered("BLA")
 class BilinearAttentionHead(BilinearHead):
     """BLA (Eq. 6-11): per-entity dimension attention, then the bilinear interaction of :class:`BilinearHead`."""
 
@@ -126,6 +144,7 @@ class BilinearAttentionHead(BilinearHead):
         return self.user_attention.weights(user), self.product_attention.weights(product)
 
 
+@_registered("CNIM")
 class CrossNetworkHead(InteractionHead):
     """CNIM as a DCN cross network over ``x_0 = [u; p]``: ``x_{l+1} = x_0 (w_l^T x_l) + b_l + x_l``."""
 
@@ -146,6 +165,7 @@ class CrossNetworkHead(InteractionHead):
         return x
 
 
+@_registered("Gated")
 class GatedFusionHead(InteractionHead):
     """Gated: ``g = sigmoid(W_g [u; p] + b_g)``, ``z = g ⊙ u + (1 - g) ⊙ p``, ``s = MLP(z)``."""
 
@@ -159,6 +179,7 @@ class GatedFusionHead(InteractionHead):
         return gate * user + (1.0 - gate) * product
 
 
+@_registered("self-attention")
 class SelfAttentionConcatHead(InteractionHead):
     """Self-attention concatenation: ``[u*, p*] = MHA([u, p])`` over the two-token sequence, ``z = [u*; p*]``."""
 
@@ -173,6 +194,7 @@ class SelfAttentionConcatHead(InteractionHead):
         return attended.flatten(1)
 
 
+@_registered("MLP")
 class ConcatMLPHead(InteractionHead):
     """MLP on the concatenation: ``z = [u; p]``, ``s = MLP(z)``."""
 
@@ -184,6 +206,7 @@ class ConcatMLPHead(InteractionHead):
         return torch.cat([user, product], dim=-1)
 
 
+@_registered("dot")
 class DotProductHead(InteractionHead):
     """Parameter-free inner product ``s = u^T p`` (the matching score of the encoders, paper Eq. 2).
 
@@ -193,24 +216,6 @@ class DotProductHead(InteractionHead):
     def forward(self, user: torch.Tensor, product: torch.Tensor) -> torch.Tensor:
         _check_pair(user, product, self.dim)
         return (user * product).sum(-1)
-
-
-HEADS: dict[str, type[InteractionHead]] = {
-    "BLA": BilinearAttentionHead,
-    "BL": BilinearHead,
-    "CNIM": CrossNetworkHead,
-    "Gated": GatedFusionHead,
-    "self-attention": SelfAttentionConcatHead,
-    "MLP": ConcatMLPHead,
-    "dot": DotProductHead,
-}
-
-
-def make_head(name: str, dim: int, hidden: int = 64) -> InteractionHead:
-    """The head called ``name`` (a key of :data:`HEADS`) for ``dim``-dimensional embeddings."""
-    if name not in HEADS:
-        raise ConfigError(f"unknown interaction head {name!r}; choose one of {', '.join(HEADS)}")
-    return HEADS[name](dim, hidden)
 
 
 def head_loss(head: InteractionHead, user: torch.Tensor, positive: torch.Tensor,

@@ -6,6 +6,10 @@ A batch is a dict of tensors: for each modality ``m`` in ``("text", "audio", "vi
 predictions ``{"M": (B,), "T": (B,), "A": (B,), "V": (B,)}`` (unimodal ones only for the modalities present) and,
 for :class:`MultimodalFusionTransformer`, ``"features"``: the post-ReLU head features ``F_s*`` (eq. 16) per task,
 which the self-supervised label generator (:mod:`xrec_lib.models.slgm`) reads.
+
+:data:`MULTIMODAL_MODELS` builds the models of the paper's comparison by their table names
+(``MULTIMODAL_MODELS.build(name, input_dims, spec)``): :data:`PROPOSED`, the :data:`ABLATIONS` of Fig. 8 and the
+:data:`BASELINES`.
 """
 
 from __future__ import annotations
@@ -15,10 +19,16 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from xrec_lib.text import masked_mean
+from xrec_lib.errors import ConfigError, DataError
+from xrec_lib.models.registry import Registry
+from xrec_lib.text import MiniLMTopLayers, masked_mean
 
 MODALITIES = ("text", "audio", "vision")
 TASK_OF = {"text": "T", "audio": "A", "vision": "V"}
+PROPOSED = "Proposed (LGT + SM + UFF + SLGM)"
+ABLATIONS = {"LGT + SM": (True, True), "w/o LGT": (False, True), "w/o SM": (True, False),
+             "w/o LGT, w/o SM": (False, False)}  # name -> (use_lgt, use_soft_mapping); the first is the full model
+BASELINES = ("Text-only", "Late fusion", "TFN")
 
 
 class LinguisticGuidedTransformer(nn.Module):
@@ -134,7 +144,7 @@ class FusionConfig:
     def modalities(self) -> tuple[str, ...]:
         unknown = set(self.input_dims) - set(MODALITIES)
         if unknown or "text" not in self.input_dims:
-            raise ValueError(f"input_dims needs 'text' and only {MODALITIES}; got {sorted(self.input_dims)}")
+            raise DataError(f"input_dims needs 'text' and only {MODALITIES}; got {sorted(self.input_dims)}")
         return tuple(m for m in MODALITIES if m in self.input_dims)
 
 
@@ -238,3 +248,52 @@ class TensorFusionBaseline(nn.Module):
     def forward(self, batch: dict[str, torch.Tensor]) -> dict:
         vectors = [self.subnets[m](masked_mean(batch[m], batch[m + "_mask"])) for m in self.modalities]
         return {"M": self.head(self.uff(vectors)).squeeze(-1)}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Hyper-parameters of the comparison's models: sizes, dropout (of :class:`MultimodalFusionTransformer`; the
+    baselines keep their own default) and ``text_trainable_layers = k``: with ``k > 0`` MiniLM's top ``k`` layers,
+    trainable (:class:`xrec_lib.text.MiniLMTopLayers`), run in front of the text branch (real text only)."""
+
+    dim: int = 32
+    n_heads: int = 4
+    hidden: int = 32
+    dropout: float = 0.1
+    text_trainable_layers: int = 0
+
+    def text_layers(self) -> nn.Module | None:
+        return MiniLMTopLayers(self.text_trainable_layers) if self.text_trainable_layers else None
+
+
+MULTIMODAL_MODELS = Registry("multimodal model")
+
+
+def _fusion_transformer(use_lgt: bool, use_soft_mapping: bool):
+    def build(input_dims: dict[str, int], spec: ModelSpec) -> MultimodalFusionTransformer:
+        config = FusionConfig(input_dims, dim=spec.dim, n_heads=spec.n_heads, head_hidden=spec.hidden,
+                              dropout=spec.dropout, use_lgt=use_lgt, use_soft_mapping=use_soft_mapping)
+        return MultimodalFusionTransformer(config, spec.text_layers())
+    return build
+
+
+MULTIMODAL_MODELS.register(PROPOSED, _fusion_transformer(True, True))
+for _name, (_lgt, _soft_mapping) in ABLATIONS.items():
+    MULTIMODAL_MODELS.register(_name, _fusion_transformer(_lgt, _soft_mapping))
+
+
+@MULTIMODAL_MODELS.register("Text-only")
+def _text_only(input_dims: dict[str, int], spec: ModelSpec) -> LateFusionBaseline:
+    return LateFusionBaseline({"text": input_dims["text"]}, hidden=spec.hidden, text_layers=spec.text_layers())
+
+
+@MULTIMODAL_MODELS.register("Late fusion")
+def _late_fusion(input_dims: dict[str, int], spec: ModelSpec) -> LateFusionBaseline:
+    return LateFusionBaseline(input_dims, hidden=spec.hidden, text_layers=spec.text_layers())
+
+
+@MULTIMODAL_MODELS.register("TFN")
+def _tensor_fusion(input_dims: dict[str, int], spec: ModelSpec) -> TensorFusionBaseline:
+    if spec.text_trainable_layers:
+        raise ConfigError("TFN has no trainable text layers: use text_trainable_layers=0")
+    return TensorFusionBaseline(input_dims, hidden=spec.hidden)

@@ -12,7 +12,7 @@ surrounding descriptions:
 * **Eq. (2), matching degree**: the inner product ``s(u, i) = z_u . z_i``.
 * **Eq. (3)-(4), training objective** on ranking triplets ``(u, i+, i-)``: a pairwise ranking loss on
   ``s(u, i+) - s(u, i-)`` (BPR ``-ln sigmoid(.)`` or the margin ``max(0, m - .)``, see
-  :mod:`xrec_lib.train`) + an L2 penalty on the batch's ID embeddings + the auxiliary loss of Fig. 5.
+  :mod:`xrec_lib.training.losses`) + an L2 penalty on the batch's ID embeddings + the auxiliary loss of Fig. 5.
 * **Auxiliary loss** (Fig. 5, "guided by an auxiliary loss"): a cross-domain alignment term. A user's
   *source view* is the mean final representation of the source-domain (B2B) products the user interacted with,
   the *target view* the same over target-domain (B2C) products; an InfoNCE loss (temperature ``tau``, in-batch
@@ -26,6 +26,8 @@ with the edge weights of the full normalized adjacency, equals its row of the fu
 therefore propagates the whole graph once per step with a ``torch.sparse`` CSR adjacency, and
 :meth:`SiameseGCN.embed_subgraph` is the per-subgraph path (``torch_geometric.utils.k_hop_subgraph``) that
 gives the same vectors.
+
+The model is registered as ``"Siamese GCN"`` in :data:`xrec_lib.models.encoders.ENCODERS`.
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ from torch_geometric.utils import k_hop_subgraph
 
 from xrec_lib.data.crossdomain import SOURCE, TARGET
 from xrec_lib.errors import ConfigError
-from xrec_lib.models.encoders import GraphData, GraphEncoder, gcn_layer, to_torch_csr, to_weighted_edge_index
+from xrec_lib.models.encoders import (ENCODERS, EncoderSizes, GraphData, GraphEncoder, gcn_layer, to_torch_csr,
+                                     to_weighted_edge_index)
 
 
 class GCNBranch(nn.Module):
@@ -179,3 +182,8 @@ class SiameseGCN(GraphEncoder):
         source = torch.sparse.mm(self.graph_source_view, item_emb)[batch_users]
         target = torch.sparse.mm(self.graph_target_view, item_emb)[batch_users]
         return self.alignment_weight * alignment_loss(source, target, self.temperature)
+
+
+@ENCODERS.register("Siamese GCN")
+def _siamese_gcn(graph: GraphData, sizes: EncoderSizes, views: CrossDomainViews | None = None) -> GraphEncoder:
+    return SiameseGCN(graph, sizes.dim, sizes.n_layers, views, sizes.alignment_weight, sizes.temperature)

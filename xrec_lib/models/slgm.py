@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import torch
 
+from xrec_lib.errors import ConfigError
+
 EPS = 1e-8
 
 
@@ -35,7 +37,7 @@ class SelfSupervisedLabelGenerator:
 
     def __init__(self, n_samples: int, feature_dims: dict[str, int], bound: float = 3.0):
         if "M" not in feature_dims:
-            raise ValueError("feature_dims must include the fusion task 'M'")
+            raise ConfigError("feature_dims must include the fusion task 'M'")
         self.bound = bound
         self.features = {task: torch.zeros(n_samples, dim) for task, dim in feature_dims.items()}
         self.labels = {task: torch.zeros(n_samples) for task in feature_dims}

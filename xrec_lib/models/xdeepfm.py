@@ -16,12 +16,19 @@ The Compressed Interaction Network (CIN) comes in two variants across libraries,
 
 Layer ``k``: ``Z = X^{k-1} ⊗ X^0`` over fields (B, H_{k-1}·m, k_emb) via einsum, ``X^k = Conv1d_1x1(Z)``; the
 output is the sum over the embedding dimension of the retained maps, concatenated, then a linear layer to a logit.
+
+:data:`RECOMMENDERS` builds the short-video recommenders of Fig. 2 by name
+(``RECOMMENDERS.build(name, vocab_sizes, text_dim, dim=..., cin_layers=..., cin_variant=...)``): BERT + xDeepFM
+(xDeepFM with the title vector) and, without it, xDeepFM, DeepFM and a DNN.
 """
 
 from __future__ import annotations
 
 import torch
 from torch import nn
+
+from xrec_lib.errors import ConfigError, DataError
+from xrec_lib.models.registry import Registry
 
 CIN_VARIANTS = ("deepctr", "fuxictr")
 
@@ -32,10 +39,10 @@ class CompressedInteractionNetwork(nn.Module):
     def __init__(self, n_fields: int, layer_sizes: tuple[int, ...], variant: str = "deepctr"):
         super().__init__()
         if variant not in CIN_VARIANTS:
-            raise ValueError(f"unknown CIN variant {variant!r}; use one of {CIN_VARIANTS}")
+            raise ConfigError(f"unknown CIN variant {variant!r}; use one of {CIN_VARIANTS}")
         split = variant == "deepctr"
         if split and any(size % 2 for size in layer_sizes[:-1]):
-            raise ValueError(f"the deepctr CIN splits maps in half: layer sizes {layer_sizes} must be even but the last")
+            raise ConfigError(f"the deepctr CIN splits maps in half: layer sizes {layer_sizes} must be even but the last")
         self.variant = variant
         self.activation = nn.ReLU() if variant == "deepctr" else nn.Identity()
         self.convs = nn.ModuleList()
@@ -90,7 +97,7 @@ class FieldEmbedding(nn.Module):
         embeddings, linear = self.embedding(ids), self.linear(ids).sum(dim=(1, 2))
         if self.text_projection is not None:
             if text is None:
-                raise ValueError("this model was built with a text vector: pass text=(B, text_dim)")
+                raise DataError("this model was built with a text vector: pass text=(B, text_dim)")
             embeddings = torch.cat([embeddings, self.text_projection(text).unsqueeze(1)], dim=1)
             linear = linear + self.text_linear(text).squeeze(-1)
         return embeddings, linear
@@ -119,7 +126,7 @@ class CTRModel(nn.Module):
         super().__init__()
         unknown = set(parts) - {"linear", "cin", "fm", "dnn"}
         if unknown or not parts:
-            raise ValueError(f"unknown model parts {sorted(unknown)}; use linear, cin, fm, dnn")
+            raise ConfigError(f"unknown model parts {sorted(unknown)}; use linear, cin, fm, dnn")
         self.parts = parts
         self.fields = FieldEmbedding(vocab_sizes, dim, text_dim)
         n_fields = self.fields.n_fields
@@ -127,6 +134,11 @@ class CTRModel(nn.Module):
         self.cin_out = nn.Linear(self.cin.output_dim, 1) if self.cin else None
         self.dnn = mlp(n_fields * dim, dnn_hidden, dropout) if "dnn" in parts else None
         self.bias = nn.Parameter(torch.zeros(1))
+
+    @property
+    def uses_text(self) -> bool:
+        """Whether the model reads the item's text vector."""
+        return self.fields.text_projection is not None
 
     def forward(self, fields: torch.Tensor, text: torch.Tensor | None = None) -> torch.Tensor:
         embeddings, linear = self.fields(fields, text)
@@ -140,3 +152,20 @@ class CTRModel(nn.Module):
         if self.dnn is not None:
             logit = logit + self.dnn(embeddings.flatten(1)).squeeze(-1)
         return logit
+
+
+RECOMMENDERS = Registry("recommender")
+
+
+def _ctr_model(parts: tuple[str, ...], use_text: bool):
+    def build(vocab_sizes: list[int], text_dim: int | None, dim: int = 16, cin_layers: tuple[int, ...] = (64, 32),
+              cin_variant: str = "deepctr") -> CTRModel:
+        return CTRModel(vocab_sizes, parts, dim=dim, text_dim=text_dim if use_text else None,
+                        cin_layers=tuple(cin_layers), cin_variant=cin_variant)
+    return build
+
+
+RECOMMENDERS.register("BERT + xDeepFM", _ctr_model(("linear", "cin", "dnn"), use_text=True))
+RECOMMENDERS.register("xDeepFM (no text)", _ctr_model(("linear", "cin", "dnn"), use_text=False))
+RECOMMENDERS.register("DeepFM", _ctr_model(("linear", "fm", "dnn"), use_text=False))
+RECOMMENDERS.register("DNN only", _ctr_model(("dnn",), use_text=False))

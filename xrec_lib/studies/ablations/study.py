@@ -17,13 +17,13 @@ from pathlib import Path
 import pandas as pd
 
 from xrec_lib import papers
-from xrec_lib.compare import judge, verdict_table
+from xrec_lib.compare import claim_test, decide, verdict_table
 from xrec_lib.config import Settings
 from xrec_lib.errors import DataError, MissingDataError
-from xrec_lib.experiments.seed000_interaction import ABLATION as TABLE2_000
-from xrec_lib.experiments.seed001_multimodal import ABLATIONS as ABLATIONS_001
-from xrec_lib.experiments.seed002 import ABLATIONS as ABLATIONS_002
-from xrec_lib.experiments.seed002 import OURS as GCT
+from xrec_lib.studies.paper000.interaction import ABLATION as TABLE2_000
+from xrec_lib.models.multimodal import ABLATIONS as ABLATIONS_001
+from xrec_lib.studies.paper002 import ABLATIONS as ABLATIONS_002
+from xrec_lib.studies.paper002 import OURS as GCT
 
 
 @dataclass(frozen=True)
@@ -155,10 +155,10 @@ def claim_verdicts(rows: pd.DataFrame, study: AblationStudy) -> list[dict]:
     verdicts = []
     for claim in study.claims_for(rows):
         if claim.better not in wide or claim.worse not in wide:
-            verdicts.append({**judge(claim.text, [], [], unit="seed"), "item": study.item, "paper": study.paper})
+            verdicts.append({**claim_test(claim.text, [], [], unit="seed"), "item": study.item, "paper": study.paper})
             continue
         pairs = wide[[claim.better, claim.worse]].dropna()
-        verdict = judge(claim.text, sign * pairs[claim.better], sign * pairs[claim.worse], unit="seed")
+        verdict = claim_test(claim.text, sign * pairs[claim.better], sign * pairs[claim.worse], unit="seed")
         verdicts.append({**verdict, "item": study.item, "paper": study.paper})
     return verdicts
 
@@ -174,7 +174,9 @@ def run_all(reports_dir: Path) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, l
             continue
         tables[study_name(study)] = summary_table(rows, study)
         verdicts += claim_verdicts(rows, study)
-    return tables, verdict_table(verdicts).assign(**_columns(verdicts, "item", "paper")), missing
+    decided = [v for paper in dict.fromkeys(v["paper"] for v in verdicts)
+               for v in decide([v for v in verdicts if v["paper"] == paper])]
+    return tables, verdict_table(decided).assign(**_columns(decided, "item", "paper")), missing
 
 
 def study_name(study: AblationStudy) -> str:

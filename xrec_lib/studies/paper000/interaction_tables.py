@@ -1,13 +1,14 @@
-"""Paper 000, stage 2: tables and verdicts of notebook 02 from a
-:class:`~xrec_lib.experiments.seed000_interaction.StudyResult`.
+"""Paper 000, stage 2: tables, verdicts and figures of notebook 02 from a
+:class:`~xrec_lib.studies.paper000.interaction.StudyResult`.
 
 * :func:`figure_table`: ours (mean ± std over seeds) beside the paper's value (:mod:`xrec_lib.papers`; NaN where the
   paper reports none) for Fig. 9-14 and Table 2; ``K`` is 20 wherever the paper does not state it.
-* :func:`claim_verdicts`: :func:`xrec_lib.compare.judge` on each claim of :data:`CLAIMS`, with the paper item it
+* :func:`claim_verdicts`: :func:`xrec_lib.compare.claim_test` on each claim of :data:`CLAIMS`, with the paper item it
   belongs to (``item``: ``"fig9"`` ... ``"fig14"``, ``"table2"``); :func:`verdict_records` gives the list of dicts
   that ``bundle.add_metrics(".../verdicts", ...)`` stores for the report.
 * :func:`table2_per_seed`: one row per (Table 2 row, seed) with every ranking metric at every ``K``, for
   aggregating ablations across notebooks.
+* :func:`study_figure`: the study's figure of a paper item (:mod:`xrec_lib.studies.paper000.figures`).
 """
 
 from __future__ import annotations
@@ -15,14 +16,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import matplotlib.pyplot as plt
 import pandas as pd
 
 from xrec_lib import papers
-from xrec_lib.compare import judge, verdict_table
+from xrec_lib.compare import claim_test, decide, paired, verdict_table
 from xrec_lib.errors import ConfigError
-from xrec_lib.experiments.seed000_interaction import (ABLATION, END_TO_END_ROW, HEAD_COMPARISON, METHODS,
-                                                      StudyResult)
 from xrec_lib.report_items import item_ids
+from xrec_lib.studies.paper000 import figures
+from xrec_lib.studies.paper000.interaction import ABLATION, END_TO_END_ROW, HEAD_COMPARISON, METHODS, StudyResult
 
 CLAIM_K = 20
 ROC_METRICS = ("auc", "tpr_at_fpr_0.2")
@@ -31,7 +33,7 @@ ROC_METRICS = ("auc", "tpr_at_fpr_0.2")
 @dataclass(frozen=True)
 class Column:
     """One compared quantity: our ``metric`` at ``k`` on ``slice`` (ROC metrics ignore k and slice), and the
-    query of the paper's value (:func:`xrec_lib.papers.lookup` keywords; model added per row)."""
+    query of the paper's value (:func:`xrec_lib.papers.value` keywords; model added per row)."""
 
     label: str
     metric: str
@@ -55,10 +57,7 @@ def per_seed_values(study: StudyResult, group: str, model: str, column: Column) 
 
 def paper_value(model: str, query: dict | None) -> float:
     """The paper's value for ``model`` under ``query``, NaN when the paper reports none."""
-    if query is None:
-        return math.nan
-    matches = papers.lookup(paper="000", model=model, **query)
-    return matches[0].value if len(matches) == 1 else math.nan
+    return math.nan if query is None else papers.value(paper="000", model=model, **query)
 
 
 def comparison_table(study: StudyResult, group: str, models, columns: list[Column],
@@ -163,20 +162,23 @@ CLAIMS = (
 
 
 def claim_verdicts(study: StudyResult) -> pd.DataFrame:
-    """:func:`xrec_lib.compare.judge` on each of :data:`CLAIMS`: per seed with two or more seeds, else per
+    """:func:`xrec_lib.compare.claim_test` on each of :data:`CLAIMS`, Holm-corrected together by
+    :func:`xrec_lib.compare.decide` (the family: this study's claims): per seed with two or more seeds, else per
     evaluated user of the single seed (ROC claims then have one pair: "not comparable"); claims about a scenario
     the study lacks are left out. Columns: the verdict's, ``item`` (the paper item the claim names, e.g.
     ``"fig9"``) and ``data``."""
     verdicts, scenarios = [], set(study.metrics["scenario"])
     for claim, group, better, worse, column in (c for c in CLAIMS if c[4].scenario in scenarios):
         if len(study.seeds) > 1 or column.metric in ROC_METRICS:
-            a, b = per_seed_values(study, group, better, column), per_seed_values(study, group, worse, column)
-            verdict = judge(claim, a.sort_index(), b.sort_index(), unit="seed")
+            values = pd.concat({model: per_seed_values(study, group, model, column) for model in (better, worse)},
+                               names=["model", "seed"]).rename("value").reset_index()
+            verdict = claim_test(claim, *paired(values, "model", better, worse, "value"), unit="seed")
         else:
             a, b = (study.per_user[column.scenario, group, model, column.slice, column.k, column.metric]
                     for model in (better, worse))
-            verdict = judge(claim, a, b, unit="user")
+            verdict = claim_test(claim, a, b, unit="user")
         verdicts.append({**verdict, "item": claim_item(claim)})
+    verdicts = decide(verdicts)
     return verdict_table(verdicts).assign(item=[v["item"] for v in verdicts], data=study.data)
 
 
@@ -217,10 +219,8 @@ def real_data_report(study: StudyResult | None, bundle) -> dict[str, pd.DataFram
     ``<tag>`` is the data set's name up to the first space; notes ``"real data not present: make data"`` and
     returns ``{}`` when ``study`` is None."""
     if study is None:
-        bundle.note("real data not present: make data")
+        bundle.note_real_data_absent()
         return {}
-    from xrec_lib.plots import seed000_interaction as plots
-
     tag = study.data.split(" ")[0].replace("/", "_").replace("->", "-")
     bundle.add_dataset(study.data, synthetic=False, seeds=list(study.seeds))
     bundle.add_metrics(f"02/{study.data}/metrics", study.metrics)
@@ -230,7 +230,22 @@ def real_data_report(study: StudyResult | None, bundle) -> dict[str, pd.DataFram
     bundle.add_metrics(f"{tag}/verdicts", verdict_records(tables[f"verdicts_{tag}"]))
     for name, table in tables.items():
         bundle.add_table(name, table)
-    for name, plot in (("fig9", plots.training_curves), ("fig11", plots.recall_and_roc),
-                       ("fig12", plots.business_scenarios), ("fig14", plots.robustness)):
-        bundle.add_figure(f"{name}_{tag}", plot(study))
+    for item in ("fig9", "fig11", "fig12", "fig14"):
+        bundle.add_figure(f"{item}_{tag}", study_figure(study, item))
     return tables
+
+
+def study_figure(study: StudyResult, item: str) -> plt.Figure:
+    """The figure of paper item ``item`` (``"fig9"`` ... ``"fig14"``) drawn from ``study``'s data."""
+    heads, methods = HEAD_COMPARISON, tuple(METHODS)
+    draw = {
+        "fig9": lambda: figures.training_curves(study.curves, study.data, heads),
+        "fig10": lambda: figures.scenario_bars(study.metrics, study.data, heads),
+        "fig11": lambda: figures.recall_and_roc(study.metrics, study.roc_curves, study.data, heads),
+        "fig12": lambda: figures.business_scenarios(study.metrics, study.data, methods),
+        "fig13": lambda: figures.precision_by_length(study.metrics, study.data, methods),
+        "fig14": lambda: figures.robustness(study.metrics, study.roc_curves, study.data, methods),
+    }
+    if item not in draw:
+        raise ConfigError(f"no figure for {item!r}; choose one of {', '.join(draw)}")
+    return draw[item]()

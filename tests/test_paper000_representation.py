@@ -5,17 +5,18 @@ import numpy as np
 import pytest
 import torch
 
+from xrec_lib.compare import OUTCOMES
 from xrec_lib.config import load_config
 from xrec_lib.data.synthetic_crossdomain import generate_crossdomain
 from xrec_lib.errors import ConfigError
-from xrec_lib.experiments.seed000_representation import (MODELS, RepresentationSettings, amazon_settings,
-                                                         claim_verdicts, curves_table, figure_table,
-                                                         load_siamese_embeddings,
-                                                         run_representation, scaled_synthetic_config,
-                                                         store_siamese_embeddings)
 from xrec_lib.models import GCN, GraphData, SiameseGCN
-from xrec_lib.plots.seed000 import plot_fig6, plot_learning_curves, plot_metric_curves
-from xrec_lib.train import TrainConfig, embeddings, fit
+from xrec_lib.models.encoders import ENCODERS
+from xrec_lib.studies.paper000.figures import plot_fig6, plot_learning_curves, plot_metric_curves
+from xrec_lib.studies.paper000.representation import (MODELS, RepresentationSettings, load_siamese_embeddings,
+                                                      run_representation, scaled_synthetic_config,
+                                                      store_siamese_embeddings)
+from xrec_lib.studies.paper000.representation_tables import claim_verdicts, curves_table, figure_table
+from xrec_lib.training.encoders import EncoderTrainConfig, embeddings, train_encoder
 
 matplotlib.use("Agg")
 torch.set_num_threads(1)
@@ -57,7 +58,7 @@ def test_verdicts_are_per_user_with_one_seed(tiny):
     _, run = tiny
     verdicts = claim_verdicts({"sparse": run})
     assert len(verdicts) == 10  # the sufficient-scenario claim is left out
-    assert set(verdicts["verdict"]) <= {"replicated", "not replicated", "not comparable"}
+    assert set(verdicts["verdict"]) <= set(OUTCOMES) and (verdicts["family_size"] == verdicts["family_size"].iloc[0]).all()
     assert (verdicts.loc[~verdicts.index.str.contains("coverage"), "unit"] == "user").all()
 
 
@@ -90,16 +91,35 @@ def test_siamese_gcn_without_alignment_trains_exactly_like_gcn(tiny):
     (so a gap between the two comes from the alignment term, not from scoring or evaluation)."""
     dataset, _ = tiny
     graph, train = GraphData.from_dataset(dataset), dataset.interaction_matrix("train")
-    config = TrainConfig(epochs=2, batch_size=2048, lr=0.01, loss="bpr")
+    config = EncoderTrainConfig(epochs=2, batch_size=2048, lr=0.01, loss="bpr")
     vectors = []
     for build in (lambda: GCN(graph, 8, 2), lambda: SiameseGCN(graph, 8, 2, views=None)):
         torch.manual_seed(0)
-        vectors.append(embeddings(fit(build(), train, None, config).model))
+        vectors.append(embeddings(train_encoder(build(), train, None, config).module))
     assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(*vectors))
 
 
-def test_amazon_settings_read_the_amazon_keys(tmp_path):
-    config = load_config("01_siamese_gcn", "paper", 0, None, None, str(tmp_path), {"amazon_alignment_weight": 0.02})
-    settings = amazon_settings(config)
-    assert settings.alignment_weight == 0.02 and settings.epochs == config["amazon_epochs"]
-    assert settings.max_batches == config["amazon_max_batches"] and settings.dim == config["dim"]
+def test_amazon_settings_read_the_amazon_block(tmp_path):
+    overrides = {"amazon": {"alignment_weight": 0.02}}
+    config = load_config("01_siamese_gcn", "paper", 0, None, None, str(tmp_path), overrides)
+    settings = RepresentationSettings.from_config(config, "amazon", device=config.device)
+    assert settings.alignment_weight == 0.02 and settings.epochs == config["amazon"]["epochs"]
+    assert settings.max_batches == config["amazon"]["max_batches"] and settings.dim == config["dim"]
+    assert settings.n_seeds == 1 and RepresentationSettings.from_config(config).alignment_weight == 0.1
+
+
+def test_settings_refuse_a_misspelt_profile_key():
+    with pytest.raises(ConfigError, match="unknown parameter"):
+        RepresentationSettings.from_config({"dim": 8, "epoch": 2})
+    with pytest.raises(ConfigError, match="amazon"):
+        RepresentationSettings.from_config({"amazon": {"epoch": 2}}, "amazon")
+
+
+def test_every_compared_model_is_a_registered_encoder(tiny):
+    dataset, _ = tiny
+    graph = GraphData.from_dataset(dataset)
+    for name in MODELS:
+        user_emb, item_emb = ENCODERS.build(name, graph, SETTINGS)()
+        assert user_emb.shape == (dataset.n_users, SETTINGS.dim) and item_emb.shape == (dataset.n_products, 8)
+    with pytest.raises(ConfigError, match="unknown encoder 'GAT'"):
+        ENCODERS.build("GAT", graph, SETTINGS)

@@ -1,4 +1,5 @@
-"""Paper 000, stage 2: the target-domain task of notebook 02, its business-scenario slices and ROC pairs.
+"""Paper 000, stage 2: the target-domain task of notebook 02, the ranking methods on it, its business-scenario
+slices and ROC pairs.
 
 * **Recommendation task** (:class:`TargetTask`): the target (B2C) domain. Items are the target-domain products;
   test positives are the target-domain test interactions; training interactions are excluded from every list.
@@ -9,8 +10,11 @@
   (:func:`xrec_lib.evaluate.long_tail_item_mask`), scored against the long-tail test items only (users without one
   are left out); *cold start* = users with at most ``cold_start_max`` training interactions over both domains
   (:func:`xrec_lib.evaluate.cold_start_user_mask`).
+* **Methods** (:class:`Method`): frozen embeddings and an interaction head, ranking the target products by the
+  two-stage path of :mod:`xrec_lib.serving` (``C`` products retrieved by inner product, reranked by the head), or
+  every product by inner product for the ``dot`` head.
 * **ROC pairs** (:func:`roc_pairs`, Fig. 11(b), 14(c)): every target test pair (label 1) and as many uniform target
-  products the user never interacted with (label 0).
+  products the user never interacted with (label 0, :func:`xrec_lib.training.negatives.sample_negatives`).
 """
 
 from __future__ import annotations
@@ -20,13 +24,16 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
+import torch
 
 from xrec_lib.data.crossdomain import TARGET, CrossDomainDataset
 from xrec_lib.data.synthetic_crossdomain import generate_crossdomain
-from xrec_lib.evaluate import cold_start_user_mask, long_tail_item_mask
-from xrec_lib.experiments.seed000_representation import scaled_synthetic_config
+from xrec_lib.evaluate import cold_start_user_mask, evaluate_embeddings, evaluate_full_ranking, long_tail_item_mask
 from xrec_lib.metrics import RankingResult, as_binary_csr, ranking_result
-from xrec_lib.train import sample_negatives
+from xrec_lib.models.interaction import InteractionHead
+from xrec_lib.serving import two_stage_scores
+from xrec_lib.studies.paper000.representation import scaled_synthetic_config
+from xrec_lib.training.negatives import sample_negatives
 
 RANKING_METRICS = ("hr", "recall", "precision", "ndcg", "map")
 
@@ -52,6 +59,33 @@ class TargetTask:
         train_all = binary(dataset.interaction_matrix("train"))
         return cls(dataset, train_all, items, binary(train_all[:, items]),
                    binary(dataset.interaction_matrix("test")[:, items]))
+
+
+@dataclass(frozen=True)
+class Method:
+    """A ranking method on the target task: frozen embeddings (items = target products) and a head."""
+
+    name: str
+    user_emb: torch.Tensor
+    item_emb: torch.Tensor
+    head: InteractionHead
+
+    def score_pairs(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """Head logits of the given (user, target-product index) pairs."""
+        with torch.no_grad():
+            return self.head(self.user_emb[users], self.item_emb[items]).cpu().numpy()
+
+    def rank(self, task: TargetTask, ks, n_candidates: int, test: sp.csr_matrix | None = None) -> RankingResult:
+        """Full-ranking result: two-stage (retrieve ``C``, rerank) for a trained head, every item for ``dot``."""
+        test = task.test if test is None else test
+        if self.head.spec["name"] == "dot":
+            return evaluate_embeddings(self.user_emb, self.item_emb, test, task.train, ks, chunk_size=512)
+        head = self.head.eval()
+
+        def score_users(users: torch.Tensor) -> torch.Tensor:
+            return two_stage_scores(head, self.user_emb, self.item_emb, users, n_candidates, task.train)
+
+        return evaluate_full_ranking(score_users, test, task.train, ks, chunk_size=256)
 
 
 def synthetic_dataset(synthetic_scale: float, scenario: str, seed: int) -> CrossDomainDataset:

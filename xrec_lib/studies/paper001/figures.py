@@ -1,4 +1,5 @@
-"""Figures of notebook 03 (paper 001): ablation (Fig. 8), per-epoch curves (Fig. 9), recommender comparison."""
+"""Figures of paper 001 (notebook 03): ablation (Fig. 8), per-epoch curves (Fig. 9), recommender comparison (Fig. 2),
+validation curves of every trained model."""
 
 from __future__ import annotations
 
@@ -43,5 +44,21 @@ def recommender_figure(per_seed: pd.DataFrame, data_label: str) -> plt.Figure:
     auc_ax.set(title="(b) mean per-user AUC", xlabel="", ylim=(0.4, None))
     auc_ax.tick_params(axis="x", rotation=20)
     fig.suptitle(f"BERT + xDeepFM short-video recommender ({data_label})")
+    fig.tight_layout()
+    return fig
+
+
+def training_curves(curves: pd.DataFrame) -> plt.Figure:
+    """The monitored validation metric against the epoch, one panel per section (validation MAE of the sentiment
+    models, lower is better; validation AUC of the recommenders), one line per model (seed mean): where each
+    model stopped and whether it was still improving at its epoch cap."""
+    sections = list(dict.fromkeys(curves["section"]))
+    fig, axes = plt.subplots(1, max(len(sections), 1), figsize=(4.2 * max(len(sections), 1), 3.6), squeeze=False)
+    for ax, section in zip(axes[0], sections):
+        part = curves[curves["section"] == section]
+        sns.lineplot(part, x="epoch", y="value", hue="model", errorbar=None, marker="o", ax=ax)
+        ax.set(title=f"{section} ({part['data'].iloc[0]})", ylabel=f"validation {part['metric'].iloc[0]}")
+        ax.legend(fontsize=7)
+    fig.suptitle("Validation curves of every trained model (early stopping on these)")
     fig.tight_layout()
     return fig

@@ -1,0 +1,167 @@
+"""Experiment runner, head training, tables and figures of notebook 02 (xrec_lib.studies.paper000) on tiny
+synthetic data."""
+
+from dataclasses import replace
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+import torch
+
+from xrec_lib.compare import OUTCOMES
+from xrec_lib.config import load_config
+from xrec_lib.models.interaction import HEADS
+from xrec_lib.studies.paper000 import head_training
+from xrec_lib.studies.paper000 import interaction as lib
+from xrec_lib.studies.paper000 import interaction_tables as tables
+from xrec_lib.studies.paper000 import tasks as task_lib
+
+matplotlib.use("Agg")
+SETTINGS = lib.InteractionSettings(synthetic_scale=0.01, dim=8, encoder_epochs=1, encoder_batch_size=4096,
+                                   encoder_max_batches=2, head_epochs=2, head_batch_size=512, n_negatives=1,
+                                   hidden=16, n_candidates=50, ks=(5, 15, 20), curve_users=200, end_to_end=True)
+
+
+@pytest.fixture(scope="module")
+def study():
+    torch.set_num_threads(1)
+    scenarios = {scenario: task_lib.TargetTask.from_dataset(task_lib.synthetic_dataset(0.01, generated, 0))
+                 for scenario, generated in (("standard", "sufficient"), ("sparse", "sparse"))}
+    records = lib.run_seed("synthetic", scenarios, SETTINGS, 0)
+    return lib.collect_study("synthetic", [records], (0,), SETTINGS, 0.0)
+
+
+def test_every_figure_table_has_our_values_and_the_papers(study):
+    fig9 = tables.figure_table(study, "Fig. 9")
+    assert list(fig9.index) == list(lib.HEAD_COMPARISON)
+    assert fig9.loc["BLA", "paper NDCG@20"] == pytest.approx(0.238)
+    assert np.isnan(fig9.loc["CNIM", "paper NDCG@20"])  # the paper reports no CNIM value in Fig. 9
+    table2 = tables.figure_table(study, "Table 2")
+    assert lib.END_TO_END_ROW in table2.index and len(table2) == len(lib.ABLATION) + 1
+    assert table2["paper NDCG@20"].notna().sum() == 2
+    for figure in ("Fig. 10", "Fig. 11", "Fig. 12", "Fig. 13", "Fig. 14"):
+        assert tables.figure_table(study, figure).filter(like="ours").map(lambda v: "±" in v).all().all()
+
+
+def test_metrics_are_probabilities_and_shared_results_agree(study):
+    values = study.metrics["value"].dropna()
+    assert ((values >= 0) & (values <= 1)).all()
+    m = study.metrics[(study.metrics["slice"] == "all") & (study.metrics["k"] == 20)]
+    bla_head = m[(m["group"] == "heads") & (m["model"] == "BLA") & (m["scenario"] == "standard")]["value"].to_numpy()
+    method_1 = m[(m["group"] == "methods") & (m["model"] == "Siamese GCN + BLA")]["value"].to_numpy()
+    np.testing.assert_array_equal(bla_head, method_1)  # Method 1 is the BLA head of Fig. 9-11
+    assert set(study.curves["epoch"]) == {1, 2}
+
+
+def test_verdicts_cover_every_claim(study):
+    verdicts = tables.claim_verdicts(study)
+    assert len(verdicts) == len(tables.CLAIMS)
+    assert set(verdicts["verdict"]) <= set(OUTCOMES) and (verdicts["family_size"] == verdicts["family_size"].iloc[0]).all()
+    assert (verdicts.loc[verdicts["unit"] == "user", "n_pairs"] > 1).all()
+    assert set(verdicts["item"]) == {"fig9", "fig10", "fig11", "fig12", "fig13", "fig14", "table2"}
+    records = tables.verdict_records(verdicts)
+    assert records[0]["claim"].startswith("Fig. 9(a)") and records[0]["item"] == "fig9"
+    assert {"claim", "verdict", "item", "data"} <= set(records[0])
+
+
+def test_table2_per_seed_has_one_row_per_variant_and_seed(study):
+    per_seed = tables.table2_per_seed(study).reset_index()  # as ResultsBundle.add_metrics stores it
+    assert list(per_seed["model"]) == [variant for variant, _, _ in lib.ABLATION] + [lib.END_TO_END_ROW]
+    assert (per_seed["seed"] == 0).all() and (per_seed["data"] == "synthetic").all()
+    assert {"ndcg@20", "hr@5", "recall@15", "auc"} <= set(per_seed.columns)
+    table2 = tables.figure_table(study, "Table 2")
+    assert float(table2.iloc[0]["ours NDCG@20"].split(" ± ")[0]) == pytest.approx(per_seed["ndcg@20"].iloc[0],
+                                                                                  abs=5e-5)
+
+
+@pytest.mark.parametrize("item", ["fig9", "fig10", "fig11", "fig12", "fig13", "fig14"])
+def test_figures_have_the_papers_panels(study, item):
+    figure = tables.study_figure(study, item)
+    assert len(figure.axes) in (2, 3)
+    assert "(synthetic)" in figure._suptitle.get_text()
+    assert all(ax.lines or ax.patches for ax in figure.axes)
+
+
+def test_high_value_mask_takes_the_most_active_share():
+    train = sp.csr_matrix(np.array([[1, 1, 1], [0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0]]))
+    np.testing.assert_array_equal(task_lib.high_value_user_mask(train, 0.4), [True, False, False, True, False])
+
+
+def test_head_training_and_ranking_are_deterministic():
+    torch.set_num_threads(1)
+    task = task_lib.TargetTask.from_dataset(task_lib.synthetic_dataset(SETTINGS.synthetic_scale, "sparse", 1))
+    generator = torch.Generator().manual_seed(0)
+    user_emb = torch.randn(task.train.shape[0], 8, generator=generator)
+    item_emb = torch.randn(task.train.shape[1], 8, generator=generator)
+    runs, histories = [], []
+    for _ in range(2):
+        head, history = head_training.fit_head("BLA", user_emb, item_emb, task.train, SETTINGS, seed=3)
+        runs.append(task_lib.Method("BLA", user_emb, item_emb, head).rank(task, [20], 50).summary()[20])
+        histories.append(history)
+    assert runs[0] == runs[1]
+    pd.testing.assert_frame_equal(histories[0].drop(columns=["seconds", "elapsed_s"]),
+                                  histories[1].drop(columns=["seconds", "elapsed_s"]))
+    assert list(histories[0]["epoch"]) == [1, 2]  # no validation: the epoch cap ends training
+
+
+def random_task_embeddings(seed: int = 1):
+    task = task_lib.TargetTask.from_dataset(task_lib.synthetic_dataset(SETTINGS.synthetic_scale, "sparse", seed))
+    generator = torch.Generator().manual_seed(0)
+    return (task, torch.randn(task.train.shape[0], 8, generator=generator),
+            torch.randn(task.train.shape[1], 8, generator=generator))
+
+
+def test_head_batches_visit_every_positive_once_with_unobserved_negatives():
+    task, user_emb, item_emb = random_task_embeddings()
+    objective = head_training.HeadObjective(HEADS.build("BL", 8, SETTINGS.hidden), user_emb, item_emb, task.train,
+                                            SETTINGS, seed=5)
+    epochs = [[torch.cat(column).numpy() for column in zip(*objective.batches(epoch))] for epoch in (1, 2)]
+    interacted = task.train.toarray() > 0
+    for users, positives, negatives in epochs:
+        assert len(users) == task.train.nnz and negatives.shape == (task.train.nnz, SETTINGS.n_negatives)
+        assert interacted[users, positives].all()
+        assert not interacted[np.repeat(users, SETTINGS.n_negatives), negatives.ravel()].any()
+        assert len(set(zip(users, positives))) == task.train.nnz
+    assert not np.array_equal(epochs[0][0], epochs[1][0])  # a new order every epoch
+    assert objective.n_batches() == -(-task.train.nnz // SETTINGS.head_batch_size)
+
+
+def test_head_curve_is_recorded_every_eval_every_epochs():
+    torch.set_num_threads(1)
+    task, user_emb, item_emb = random_task_embeddings()
+    settings = replace(SETTINGS, head_epochs=4, eval_every=2)
+    calls = []
+
+    def curve(head):
+        calls.append(head.training)
+        return {"ndcg": float(len(calls))}
+
+    _, history = head_training.fit_head("Gated", user_emb, item_emb, task.train, settings, seed=0, curve=curve)
+    assert calls == [False, False]  # measured in eval mode after epochs 2 and 4
+    assert list(history["ndcg"].isna()) == [True, False, True, False]
+    dot, empty = head_training.fit_head("dot", user_emb, item_emb, task.train, settings, seed=0, curve=curve)
+    assert not list(dot.parameters()) and empty.empty and len(calls) == 2
+
+
+def test_end_to_end_training_is_deterministic_and_moves_the_encoder():
+    torch.set_num_threads(1)
+    task = task_lib.TargetTask.from_dataset(task_lib.synthetic_dataset(SETTINGS.synthetic_scale, "sparse", 2))
+    trained = []
+    for _ in range(2):
+        encoder, _ = lib.train_with_holdout("Siamese GCN", task.dataset, SETTINGS.encoder_settings(), 0)
+        before = encoder.embedding.weight.detach().clone()
+        encoder, head = head_training.fit_end_to_end(encoder, "BLA", task.train, task.items, SETTINGS, seed=0)
+        assert not torch.equal(before, encoder.embedding.weight) and not head.training and not encoder.training
+        trained.append([p.detach().clone() for p in (*encoder.parameters(), *head.parameters())])
+    assert all(torch.equal(a, b) for a, b in zip(*trained))
+
+
+def test_interaction_settings_read_the_amazon_block(tmp_path):
+    config = load_config("02_bilinear_attention", "smoke", 0, None, None, str(tmp_path), {})
+    synthetic = lib.InteractionSettings.from_config(config)
+    amazon = lib.InteractionSettings.from_config(config, "amazon")
+    assert synthetic.ks == (5, 10, 15, 20, 30) and synthetic.encoder_max_batches is None
+    assert (amazon.encoder_epochs, amazon.encoder_max_batches, amazon.max_users, amazon.n_seeds) == (1, 2, 200, 1)
+    assert amazon.encoder_settings().max_batches == 2 and amazon.dim == synthetic.dim

@@ -1,0 +1,189 @@
+"""Figures of paper 000 in the paper's panel layout: functions of DataFrames that return matplotlib figures.
+
+Notebook 01 (entity representation, Fig. 6-8): our values are bars or lines; the paper's values (the ``paper``
+column of the figure tables of :mod:`xrec_lib.studies.paper000.representation_tables`) are black markers where the
+paper reports them.
+
+Notebook 02 (interaction heads and methods, Fig. 9-14): means over seeds of the long-format metrics of a study
+(columns ``group``, ``model``, ``scenario``, ``slice``, ``k``, ``metric``, ``value``), its per-epoch ``curves``
+(``model``, ``epoch``, ``ndcg``, ``map``) and its ROC curves (``scenario``, ``group``, ``model``, ``fpr``, ``tpr``);
+``data`` is the data label put in the title, ``models`` the compared heads or methods in legend order.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+
+
+# ------------------------------------------------------------------------------- notebook 01: Fig. 6-8
+def plot_fig6(tables: dict[str, pd.DataFrame]) -> plt.Figure:
+    """Fig. 6: HR and recall per model, one panel per scenario ((a) sparse, (b) sufficient).
+
+    ``tables`` maps a scenario name to the ``"Fig. 6"`` table of
+    :func:`~xrec_lib.studies.paper000.representation_tables.figure_table`.
+    """
+    fig, axes = plt.subplots(1, len(tables), figsize=(5.5 * len(tables), 4), squeeze=False)
+    for ax, (letter, (scenario, table)) in zip(axes[0], zip("abcd", tables.items())):
+        sns.barplot(data=table, x="model", y="ours", hue="metric", ax=ax)
+        _paper_markers(ax, table, "model", "metric")
+        ax.set(title=f"({letter}) {scenario} ({table['data'].iloc[0]})", xlabel="", ylabel="value at K = 20")
+        ax.tick_params(axis="x", rotation=30)
+    fig.suptitle("Fig. 6: HR and recall (paper values as black markers)")
+    fig.tight_layout()
+    return fig
+
+
+def _paper_markers(ax: plt.Axes, table: pd.DataFrame, x: str, hue: str) -> None:
+    """Black diamonds at the paper's values on a seaborn grouped bar plot."""
+    models = list(dict.fromkeys(table[x]))
+    hues = list(dict.fromkeys(table[hue]))
+    width = 0.8 / len(hues)
+    for _, row in table.dropna(subset=["paper"]).iterrows():
+        position = models.index(row[x]) - 0.4 + width * (hues.index(row[hue]) + 0.5)
+        ax.scatter(position, row["paper"], marker="D", color="black", zorder=5, s=25,
+                   label="paper" if "paper" not in ax.get_legend_handles_labels()[1] else None)
+    ax.legend(fontsize=8)
+
+
+def plot_metric_curves(curves: pd.DataFrame, metrics: tuple[str, str], paper: pd.DataFrame,
+                       figure: str) -> plt.Figure:
+    """Two panels of metric@K against K, one line per model ((a) ``metrics[0]``, (b) ``metrics[1]``).
+
+    ``curves`` is :func:`~xrec_lib.studies.paper000.representation_tables.curves_table` output; ``paper`` the
+    figure table whose ``paper`` column holds the reported points (drawn at their K).
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for ax, letter, metric in zip(axes, "ab", metrics):
+        sns.lineplot(data=curves, x="k", y=metric, hue="model", marker="o", ax=ax)
+        reported = paper[(paper["metric"] == metric)].dropna(subset=["paper"])
+        for _, row in reported.iterrows():
+            ax.scatter(row["k"], row["paper"], marker="D", color="black", zorder=5, s=25)
+            ax.annotate(row["model"], (row["k"], row["paper"]), fontsize=7, xytext=(4, 2), textcoords="offset points")
+        ax.set(title=f"({letter}) {metric}@K ({curves['data'].iloc[0]})", xlabel="K (list length)", ylabel=metric)
+        ax.legend(fontsize=8)
+    fig.suptitle(f"{figure} (paper values as black diamonds)")
+    fig.tight_layout()
+    return fig
+
+
+def plot_learning_curves(history: pd.DataFrame, label: str) -> plt.Figure:
+    """(a) training loss per epoch; (b) validation NDCG@20 per epoch; one line per model (mean over seeds)."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    sns.lineplot(data=history, x="epoch", y="loss", hue="model", ax=axes[0])
+    sns.lineplot(data=history.dropna(subset=["val_ndcg"]), x="epoch", y="val_ndcg", hue="model", ax=axes[1])
+    axes[0].set(title=f"(a) training loss ({label})", yscale="log")
+    axes[1].set(title=f"(b) validation NDCG@20 ({label})")
+    for ax in axes:
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_sampled(table: pd.DataFrame) -> plt.Figure:
+    """HR@10 and NDCG@10 of the sampled protocol (1 positive vs 999 negatives) per model."""
+    long = table.reset_index().melt(id_vars=["model", "data"], value_vars=["hr@10", "ndcg@10"], var_name="metric")
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    sns.barplot(data=long, x="model", y="value", hue="metric", ax=ax)
+    ax.set(title=f"Sampled protocol, 999 negatives ({table['data'].iloc[0]})", xlabel="")
+    ax.tick_params(axis="x", rotation=30)
+    fig.tight_layout()
+    return fig
+
+
+# ------------------------------------------------------------------------------ notebook 02: Fig. 9-14
+def _means(metrics: pd.DataFrame, group: str, metric: str, slice_name: str = "all",
+           scenario: str = "standard") -> pd.DataFrame:
+    m = metrics
+    rows = m[(m["group"] == group) & (m["metric"] == metric) & (m["slice"] == slice_name)
+             & (m["scenario"] == scenario)]
+    return rows.groupby(["model", "k"], sort=False, as_index=False)["value"].mean()
+
+
+def _finish(fig: plt.Figure, title: str, data: str) -> plt.Figure:
+    fig.suptitle(f"{title} ({data})")
+    fig.tight_layout()
+    return fig
+
+
+def training_curves(curves: pd.DataFrame, data: str, models: Sequence[str]) -> plt.Figure:
+    """Fig. 9: (a) NDCG@20 and (b) MAP@20 of each head per training epoch (standard scenario)."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    means = curves.groupby(["model", "epoch"], sort=False, as_index=False)[["ndcg", "map"]].mean()
+    for ax, metric, panel in zip(axes, ("ndcg", "map"), ("(a) NDCG@20", "(b) MAP@20")):
+        sns.lineplot(means, x="epoch", y=metric, hue="model", hue_order=list(models), marker="o", ax=ax)
+        ax.set(title=panel, ylabel=metric.upper())
+    return _finish(fig, "Fig. 9: interaction mechanisms during training", data)
+
+
+def scenario_bars(metrics: pd.DataFrame, data: str, models: Sequence[str], k: int = 20) -> plt.Figure:
+    """Fig. 10: HR@k and precision@k of each head, (a) standard and (b) sparse scenario."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    for ax, scenario, panel in zip(axes, ("standard", "sparse"), ("(a) standard", "(b) sparse")):
+        frames = [_means(metrics, "heads", metric, scenario=scenario).assign(metric=f"{metric}@{k}")
+                  for metric in ("hr", "precision")]
+        values = pd.concat(frames)
+        sns.barplot(values[values["k"] == k], x="metric", y="value", hue="model", hue_order=list(models), ax=ax)
+        ax.set(title=panel, xlabel="", ylabel="value")
+    return _finish(fig, "Fig. 10: interaction mechanisms under standard and sparse data", data)
+
+
+def recall_and_roc(metrics: pd.DataFrame, roc_curves: pd.DataFrame, data: str, models: Sequence[str],
+                   fpr: float = 0.2) -> plt.Figure:
+    """Fig. 11: (a) recall@K against K; (b) ROC curves (first seed) with the FPR = ``fpr`` line."""
+    fig, (recall_ax, roc_ax) = plt.subplots(1, 2, figsize=(10, 3.8))
+    sns.lineplot(_means(metrics, "heads", "recall"), x="k", y="value", hue="model", hue_order=list(models),
+                 marker="o", ax=recall_ax)
+    recall_ax.set(title="(a) recall@K", xlabel="K (list length)", ylabel="recall")
+    _roc_panel(roc_ax, roc_curves, "heads", models, fpr)
+    roc_ax.set_title("(b) ROC")
+    return _finish(fig, "Fig. 11: recall and ROC of the interaction mechanisms", data)
+
+
+def _roc_panel(ax: plt.Axes, roc_curves: pd.DataFrame, group: str, models: Sequence[str], fpr: float) -> None:
+    for model in models:
+        curve = roc_curves[(roc_curves["scenario"] == "standard") & (roc_curves["group"] == group)
+                           & (roc_curves["model"] == model)]
+        ax.plot(curve["fpr"].to_numpy(), curve["tpr"].to_numpy(), label=model)
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":")
+    ax.axvline(fpr, color="black", linestyle="--", linewidth=0.8, label=f"FPR = {fpr}")
+    ax.set(xlabel="false positive rate", ylabel="true positive rate")
+    ax.legend(fontsize=8)
+
+
+def business_scenarios(metrics: pd.DataFrame, data: str, models: Sequence[str], k: int = 20) -> plt.Figure:
+    """Fig. 12: (a) NDCG@k and (b) HR@k of Methods 1-4 for high-value users and long-tail products."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    for ax, metric, panel in zip(axes, ("ndcg", "hr"), ("(a) NDCG", "(b) HR")):
+        values = pd.concat([_means(metrics, "methods", metric, slice_name).assign(scenario=slice_name)
+                            for slice_name in ("high-value users", "long-tail products")])
+        sns.barplot(values[values["k"] == k], x="scenario", y="value", hue="model", hue_order=list(models), ax=ax)
+        ax.set(title=f"{panel}@{k}", xlabel="", ylabel=metric.upper())
+    return _finish(fig, "Fig. 12: methods in business scenarios", data)
+
+
+def precision_by_length(metrics: pd.DataFrame, data: str, models: Sequence[str]) -> plt.Figure:
+    """Fig. 13: precision@K of Methods 1-4 against K, (a) all users and (b) high-value users."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    for ax, slice_name, panel in zip(axes, ("all", "high-value users"), ("(a) all users", "(b) high-value users")):
+        sns.lineplot(_means(metrics, "methods", "precision", slice_name), x="k", y="value", hue="model",
+                     hue_order=list(models), marker="o", ax=ax)
+        ax.set(title=panel, xlabel="K (list length)", ylabel="precision")
+    return _finish(fig, "Fig. 13: precision at different list lengths", data)
+
+
+def robustness(metrics: pd.DataFrame, roc_curves: pd.DataFrame, data: str, models: Sequence[str],
+               fpr: float = 0.2) -> plt.Figure:
+    """Fig. 14: (a) cold-start HR@K, (b) long-tail HR@K, (c) ROC curves (first seed) of Methods 1-4."""
+    fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
+    for ax, slice_name, panel in zip(axes, ("cold-start users", "long-tail products"),
+                                     ("(a) cold start", "(b) long tail")):
+        sns.lineplot(_means(metrics, "methods", "hr", slice_name), x="k", y="value", hue="model",
+                     hue_order=list(models), marker="o", ax=ax)
+        ax.set(title=panel, xlabel="K (list length)", ylabel="hit rate")
+    _roc_panel(axes[2], roc_curves, "methods", models, fpr)
+    axes[2].set_title("(c) ROC")
+    return _finish(fig, "Fig. 14: cold start, long tail and ROC", data)

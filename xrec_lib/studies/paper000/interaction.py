@@ -1,0 +1,286 @@
+"""Paper 000, stage 2: interaction heads on frozen Siamese GCN embeddings, ablation and business scenarios.
+
+Runs the experiments of notebook ``02_bilinear_attention`` (Fig. 9-14 and Table 2 of paper 000); the task, slices
+and ROC pairs are defined in :mod:`xrec_lib.studies.paper000.tasks`, the head training in
+:mod:`xrec_lib.studies.paper000.head_training`, the tables and verdicts built from a :class:`StudyResult` in
+:mod:`xrec_lib.studies.paper000.interaction_tables`. Protocol, per seed and data set:
+
+* **Encoders** (offline stage) are trained exactly as in notebook 01
+  (:func:`xrec_lib.studies.paper000.representation.train_with_holdout`: losses, early stopping on a held-out slice
+  of the training interactions): Siamese GCN (with the cross-domain alignment loss), GCN and GraphSAGE on the
+  heterogeneous training graph (users, products, suppliers, sellers), MF on the user-product interactions only.
+* **Heads** (online stage, :mod:`xrec_lib.models.interaction`) are trained on the frozen embeddings with binary
+  cross-entropy on the target-domain training pairs and ``n_negatives`` uniform unobserved target products per
+  positive (:func:`~xrec_lib.studies.paper000.head_training.fit_head`); every head gets the same seed, optimiser
+  (Adam, ``head_lr``), epochs, batches and negatives.
+  :func:`~xrec_lib.studies.paper000.head_training.fit_end_to_end` trains encoder and head jointly instead.
+* **Ranking** with a head (:class:`~xrec_lib.studies.paper000.tasks.Method`) uses the two-stage path of
+  :mod:`xrec_lib.serving`: the ``n_candidates`` (``C``) products with the largest inner product, reranked by the
+  head; dot-product methods rank every product.
+* **ROC** (Fig. 11(b), 14(c)): pooled over the pairs of :func:`~xrec_lib.studies.paper000.tasks.roc_pairs`, scored
+  by the head (or inner product).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import torch
+
+from xrec_lib.config import RunConfig, Settings
+from xrec_lib.data.amazon import load_amazon_pair
+from xrec_lib.evaluate import global_auc, roc_points, tpr_at_fpr
+from xrec_lib.models.interaction import InteractionHead
+from xrec_lib.studies.paper000.head_training import fit_end_to_end, fit_head
+from xrec_lib.studies.paper000.representation import RepresentationSettings, train_with_holdout
+from xrec_lib.studies.paper000.tasks import (RANKING_METRICS, Method, Slices, TargetTask, binary, roc_pairs,
+                                             subsample_users, synthetic_dataset)
+from xrec_lib.training.encoders import embeddings
+
+HEAD_COMPARISON = ("BLA", "BL", "CNIM", "Gated")
+#: Fig. 12-14 methods: (paper's name, encoder, head).
+METHODS = {"Siamese GCN + BLA": ("Siamese GCN", "BLA"), "GCN + BL": ("GCN", "BL"),
+           "GraphSAGE + self-attention": ("GraphSAGE", "self-attention"), "MF + MLP": ("MF", "MLP")}
+#: Table 2 rows: (variant, encoder, head); the last row is "BLA without attention".
+ABLATION = (("baseline: MF + dot product", "MF", "dot"),
+            ("+ heterogeneous graph: GCN + dot product", "GCN", "dot"),
+            ("+ Siamese GCN: Siamese GCN + dot product", "Siamese GCN", "dot"),
+            ("+ BLA: Siamese GCN + BLA", "Siamese GCN", "BLA"),
+            ("BLA without attention: Siamese GCN + BL", "Siamese GCN", "BL"))
+END_TO_END_ROW = "Siamese GCN + BLA trained end-to-end"
+
+
+@dataclass(frozen=True)
+class InteractionSettings(Settings):
+    """The notebook parameters of ``profiles/02_bilinear_attention.yaml`` (same names); the profile's ``amazon:``
+    block replaces some of them for the real-data study (``InteractionSettings.from_config(cfg, "amazon")``).
+
+    Attributes:
+        synthetic_scale: paper-preset counts times this.
+        dim, n_layers, encoder_epochs, encoder_batch_size, encoder_lr, encoder_max_batches: the encoders and
+            their training budget (:meth:`encoder_settings`).
+        head_epochs, head_batch_size, head_lr, hidden, n_negatives: the heads and their training.
+        n_candidates: ``C``, products retrieved by inner product and reranked by a head.
+        ks: cut-offs of every ranking metric.
+        eval_every, curve_users: epochs between the points of Fig. 9's curves, and the users they are measured on.
+        high_value_share, cold_start_max: the business-scenario slices
+            (:class:`~xrec_lib.studies.paper000.tasks.Slices`).
+        end_to_end: add Table 2's jointly trained row.
+        source, target: the Amazon pair (:func:`xrec_lib.data.amazon.load_amazon_pair`).
+        n_seeds: the run's seeds used at most (None: all of them).
+        max_users: interactions of at most this many seeded random users (None: all;
+            :func:`~xrec_lib.studies.paper000.tasks.subsample_users`).
+        device: ``"cpu"`` or ``"cuda"``.
+    """
+
+    DATASETS = ("amazon",)
+
+    synthetic_scale: float = 0.03
+    dim: int = 32
+    n_layers: int = 2
+    encoder_epochs: int = 5
+    encoder_batch_size: int = 4096
+    encoder_lr: float = 0.01
+    encoder_max_batches: int | None = None
+    head_epochs: int = 5
+    head_batch_size: int = 1024
+    head_lr: float = 0.003
+    hidden: int = 64
+    n_negatives: int = 4
+    n_candidates: int = 200
+    ks: tuple[int, ...] = (5, 10, 15, 20, 30)
+    eval_every: int = 1
+    curve_users: int = 2000
+    high_value_share: float = 0.2
+    cold_start_max: int = 4
+    end_to_end: bool = True
+    source: str = "electronic_phone"
+    target: str = "phone_electronic"
+    n_seeds: int | None = None
+    max_users: int | None = None
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ks", tuple(self.ks))
+
+    def encoder_settings(self) -> RepresentationSettings:
+        """The notebook-01 settings every encoder is trained with: ``dim``, ``n_layers`` and the encoder budget
+        (at most ``encoder_epochs`` epochs of ``encoder_max_batches`` batches), notebook 01's defaults otherwise."""
+        return RepresentationSettings(dim=self.dim, n_layers=self.n_layers, epochs=self.encoder_epochs,
+                                      batch_size=self.encoder_batch_size, lr=self.encoder_lr,
+                                      max_batches=self.encoder_max_batches, device=self.device)
+
+
+# ------------------------------------------------------------------------------------------ one seed
+@dataclass
+class SeedRecords:
+    """Everything measured for one seed of one data set."""
+
+    metrics: list[dict]
+    curves: list[dict]
+    roc: list[dict]
+    roc_curves: dict
+    per_user: dict
+
+
+class SeedRun:
+    """Trains and evaluates every (scenario, encoder, head) a seed needs, each once (results are shared by the
+    figures: e.g. Method 1 of Fig. 12 is the BLA head of Fig. 9-11)."""
+
+    def __init__(self, data: str, settings: InteractionSettings, seed: int):
+        self.data, self.settings, self.seed = data, settings, seed
+        self.records = SeedRecords([], [], [], {}, {})
+        self._encoders: dict = {}
+        self._ranked: dict = {}
+
+    def embeddings(self, scenario: str, task: TargetTask, encoder: str) -> tuple[torch.Tensor, torch.Tensor]:
+        if (scenario, encoder) not in self._encoders:
+            model, _ = train_with_holdout(encoder, task.dataset, self.settings.encoder_settings(), self.seed)
+            user_emb, item_emb = embeddings(model)
+            self._encoders[scenario, encoder] = (user_emb, item_emb[torch.from_numpy(task.items)])
+        return self._encoders[scenario, encoder]
+
+    def evaluate(self, scenario: str, task: TargetTask, slices: Slices | None, group: str, label: str,
+                 encoder: str, head: str) -> None:
+        """Train (if not done) and evaluate one method; append rows labelled ``group``/``label``."""
+        key = (scenario, encoder, head)
+        if key not in self._ranked:
+            user_emb, item_emb = self.embeddings(scenario, task, encoder)
+            with_curve = scenario == "standard" and encoder == "Siamese GCN" and head in HEAD_COMPARISON
+            curve = self._curve(task, head, user_emb, item_emb) if with_curve else None
+            trained, history = fit_head(head, user_emb, item_emb, task.train, self.settings, self.seed, curve)
+            if with_curve:
+                self._record_curve(scenario, head, history)
+            self._ranked[key] = self._measure(task, slices, Method(label, user_emb, item_emb, trained))
+        self._record(scenario, group, label, *self._ranked[key])
+
+    def evaluate_end_to_end(self, task: TargetTask) -> None:
+        """Table 2's extra row: Siamese GCN + BLA trained jointly from the BPR-trained encoder."""
+        encoder, _ = train_with_holdout("Siamese GCN", task.dataset, self.settings.encoder_settings(), self.seed)
+        encoder, head = fit_end_to_end(encoder, "BLA", task.train, task.items, self.settings, self.seed)
+        user_emb, item_emb = embeddings(encoder)
+        method = Method(END_TO_END_ROW, user_emb, item_emb[torch.from_numpy(task.items)], head)
+        self._record("standard", "ablation", END_TO_END_ROW, *self._measure(task, None, method))
+
+    def _curve(self, task: TargetTask, head_name: str, user_emb: torch.Tensor, item_emb: torch.Tensor):
+        """Fig. 9's per-epoch NDCG@20 and MAP@20 of a head on ``curve_users`` seeded random users."""
+        users = np.random.default_rng(self.seed).permutation(task.test.shape[0])[: self.settings.curve_users]
+        keep = np.zeros(task.test.shape[0], dtype=bool)
+        keep[users] = True
+        curve_test = binary(sp.diags(keep.astype(np.float32)) @ task.test)
+
+        def measure(head: InteractionHead) -> dict[str, float]:
+            summary = Method(head_name, user_emb, item_emb, head).rank(
+                task, [20], self.settings.n_candidates, curve_test).summary()[20]
+            return {"ndcg": summary["ndcg"], "map": summary["map"]}
+        return measure
+
+    def _record_curve(self, scenario: str, head: str, history: pd.DataFrame) -> None:
+        measured = history[history["epoch"] % self.settings.eval_every == 0]
+        self.records.curves += [{"data": self.data, "scenario": scenario, "model": head, "seed": self.seed,
+                                 "epoch": int(row.epoch), "ndcg": row.ndcg, "map": row.map}
+                                for row in measured.itertuples()]
+
+    def _measure(self, task: TargetTask, slices: Slices | None, method: Method):
+        result = method.rank(task, self.settings.ks, self.settings.n_candidates)
+        per_slice = slices.values(result) if slices is not None else {"all": result.values}
+        users, items, labels = roc_pairs(task, self.seed)
+        scores = method.score_pairs(users, items)
+        roc = {"auc": global_auc(labels, scores), "tpr_at_fpr_0.2": tpr_at_fpr(labels, scores, 0.2)}
+        fpr, tpr, _ = roc_points(labels, scores)
+        grid = np.linspace(0, 1, 101)
+        return per_slice, roc, (grid, np.interp(grid, fpr, tpr))
+
+    def _record(self, scenario: str, group: str, label: str, per_slice: dict, roc: dict, curve) -> None:
+        base = {"data": self.data, "scenario": scenario, "group": group, "model": label, "seed": self.seed}
+        for slice_name, by_k in per_slice.items():
+            for k, values in by_k.items():
+                for metric in RANKING_METRICS:
+                    value = float(values[metric].mean()) if len(values[metric]) else math.nan
+                    self.records.metrics.append({**base, "slice": slice_name, "k": k, "metric": metric,
+                                                 "value": value})
+                    self.records.per_user[scenario, group, label, slice_name, k, metric] = values[metric]
+        self.records.roc.append({**base, **roc})
+        self.records.roc_curves[scenario, group, label] = curve
+
+
+def run_seed(data: str, tasks: dict[str, TargetTask], settings: InteractionSettings, seed: int) -> SeedRecords:
+    """Heads comparison in every scenario of ``tasks``; Methods 1-4, Table 2 ablation in ``"standard"``."""
+    run = SeedRun(data, settings, seed)
+    task = tasks["standard"]
+    slices = Slices.of(task, settings.high_value_share, settings.cold_start_max)
+    for scenario, scenario_task in tasks.items():
+        for head in HEAD_COMPARISON:
+            run.evaluate(scenario, scenario_task, slices if scenario == "standard" else None, "heads", head,
+                         "Siamese GCN", head)
+    for method, (encoder, head) in METHODS.items():
+        run.evaluate("standard", task, slices, "methods", method, encoder, head)
+    for variant, encoder, head in ABLATION:
+        run.evaluate("standard", task, slices, "ablation", variant, encoder, head)
+    if settings.end_to_end:
+        run.evaluate_end_to_end(task)
+    return run.records
+
+
+# -------------------------------------------------------------------------------------------- studies
+@dataclass
+class StudyResult:
+    """All seeds of one data set: long-format ``metrics`` (data, scenario, group, model, seed, slice, k, metric,
+    value), per-epoch ``curves``, per-method ``roc`` (auc, tpr_at_fpr_0.2), the first seed's ROC curves
+    (scenario, group, model, fpr, tpr) and per-user values (for user-level verdicts when only one seed ran), the
+    settings and the wall time."""
+
+    data: str
+    metrics: pd.DataFrame
+    curves: pd.DataFrame
+    roc: pd.DataFrame
+    roc_curves: pd.DataFrame
+    per_user: dict
+    seeds: tuple[int, ...]
+    settings: InteractionSettings
+    seconds: float
+
+
+def collect_study(data: str, records: list[SeedRecords], seeds, settings: InteractionSettings,
+                  started: float) -> StudyResult:
+    """One :class:`StudyResult` from the records of each seed (``started``: perf_counter at the start)."""
+    roc_curves = pd.concat([pd.DataFrame({"scenario": scenario, "group": group, "model": model, "fpr": grid,
+                                          "tpr": tpr})
+                            for (scenario, group, model), (grid, tpr) in records[0].roc_curves.items()],
+                           ignore_index=True)
+    return StudyResult(data, pd.DataFrame([r for rec in records for r in rec.metrics]),
+                       pd.DataFrame([r for rec in records for r in rec.curves]),
+                       pd.DataFrame([r for rec in records for r in rec.roc]), roc_curves, records[0].per_user,
+                       tuple(seeds), settings, time.perf_counter() - started)
+
+
+def run_synthetic_study(cfg: RunConfig) -> StudyResult:
+    """Every seed of ``cfg`` on synthetic data drawn with that seed: ``"standard"`` (the generator's
+    ``"sufficient"`` scenario) and ``"sparse"``."""
+    settings, started, records = InteractionSettings.from_config(cfg, device=cfg.device), time.perf_counter(), []
+    for seed in cfg.seeds:
+        tasks = {scenario: TargetTask.from_dataset(synthetic_dataset(settings.synthetic_scale, generated, seed))
+                 for scenario, generated in (("standard", "sufficient"), ("sparse", "sparse"))}
+        records.append(run_seed("synthetic", tasks, settings, seed))
+    return collect_study("synthetic", records, cfg.seeds, settings, started)
+
+
+def run_amazon_study(cfg: RunConfig) -> StudyResult | None:
+    """The same study on the Amazon cross-domain pair of the profile's ``amazon:`` block (interactions of at most
+    ``max_users`` seeded random users, :func:`~xrec_lib.studies.paper000.tasks.subsample_users`) for its first
+    ``n_seeds`` seeds (one "standard" scenario; no suppliers or sellers, so the "heterogeneous" graph is the
+    user-product graph); None when ``cfg.data_dir`` is None."""
+    if cfg.data_dir is None:
+        return None
+    settings = InteractionSettings.from_config(cfg, "amazon", device=cfg.device)
+    started, records, seeds = time.perf_counter(), [], cfg.seeds[: settings.n_seeds]
+    for seed in seeds:
+        dataset = subsample_users(load_amazon_pair(settings.source, settings.target, cfg.data_dir,
+                                                   seed=seed, n_negatives=1), settings.max_users, seed)
+        records.append(run_seed(dataset.name, {"standard": TargetTask.from_dataset(dataset)}, settings, seed))
+    return collect_study(dataset.name, records, seeds, settings, started)

@@ -1,0 +1,136 @@
+"""Fitting the models of paper 002's Table 1 on a :class:`~xrec_lib.studies.paper002.task.Task`.
+
+Neural models (:data:`xrec_lib.models.baselines_002.MODELS`) are trained by :func:`xrec_lib.training.loop.fit`
+through :class:`SubgraphObjective`: Adam on the binary cross-entropy of the training examples, in batches of
+``batch_size`` drawn in an order from a ``torch.Generator`` seeded by ``seed`` (a new permutation every epoch).
+The stopping rule is the same for every neural model, every ablation variant, every depth N and the real data
+(:func:`loop_config`): validation accuracy after every epoch, early stopping after ``patience`` epochs without a
+gain, at most ``max_epochs`` epochs, and the parameters of the epoch with the best validation accuracy restored.
+Model initialisation and dropout are seeded by :func:`fit_model` (``seed_everything(seed)``) before the model is
+built, so the loop leaves torch's global generator alone. The linear SVM is fitted by scikit-learn (its solver's
+own convergence criterion; no epochs) on at most ``svm_max_examples`` seeded training examples.
+
+Tuning budget (the same for every neural model, every ablation variant and every depth N): on the first seed of a
+run the model is trained once for each learning rate of ``lr_grid`` and the rate with the best validation accuracy
+is kept (the first one on ties) (:func:`fit_with_lr_selection`). Widths, dropout, the cap and the patience are
+shared settings of the profile, not tuned. The SVM baseline has no learning rate (``C = 1``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from xrec_lib.config import seed_everything
+from xrec_lib.models.baselines_002 import MODELS, LinearSvm
+from xrec_lib.models.gconv_transform import NodeInput
+from xrec_lib.studies.paper002.measures import Scorer, classification_metrics
+from xrec_lib.studies.paper002.settings import Paper002Settings
+from xrec_lib.studies.paper002.task import ExampleSet, Task
+from xrec_lib.training.loop import FitResult, LoopConfig, Objective, fit
+
+MONITOR = "accuracy"  # the validation metric of early stopping and of the learning-rate selection
+
+
+class SubgraphObjective(Objective):
+    """Binary cross-entropy of a subgraph classifier on ``train``; validation accuracy and AUC on ``validation``
+    (module docstring)."""
+
+    def __init__(self, model: nn.Module, train: ExampleSet, validation: ExampleSet, batch_size: int, seed: int,
+                 device: str):
+        self.module, self.train, self.validation = model, train, validation
+        self.batch_size, self.device = batch_size, device
+        self.loss_fn = nn.BCEWithLogitsLoss()
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def n_batches(self) -> int:
+        return math.ceil(len(self.train) / self.batch_size)
+
+    def batches(self, epoch: int):
+        for index in torch.randperm(len(self.train), generator=self.generator).split(self.batch_size):
+            yield self.train.batch(index).to(self.device), self.train.labels[index].to(self.device)
+
+    def loss(self, batch):
+        subgraphs, labels = batch
+        return self.loss_fn(self.module(subgraphs), labels)
+
+    def validate(self) -> dict[str, float]:
+        return classification_metrics(self.module, self.validation, self.device)
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """A fitted Table-1 model: its scorer, learning rate (NaN for the SVM) and the loop's result (None for the
+    SVM, which is fitted outside the loop)."""
+
+    scorer: Scorer
+    lr: float
+    fit: FitResult | None
+
+    @property
+    def validation_score(self) -> float:
+        """Validation accuracy of the kept epoch (NaN for the SVM)."""
+        return math.nan if self.fit is None else float(self.fit.best_score)
+
+    def stopping(self) -> dict:
+        """``epochs``, ``best_epoch``, ``stopped_by`` and ``converged`` of the fit (empty for the SVM)."""
+        if self.fit is None:
+            return {}
+        summary = self.fit.summary()
+        return {key: summary[key] for key in ("epochs", "best_epoch", "stopped_by", "converged")}
+
+
+def loop_config(settings: Paper002Settings, lr: float, device: str, desc: str | None = None) -> LoopConfig:
+    """The one stopping rule of the study (module docstring): cap ``max_epochs``, early stopping on validation
+    accuracy with ``patience``, constant rate ``lr``."""
+    return LoopConfig(max_epochs=settings.max_epochs, lr=lr, monitor=MONITOR, mode="max",
+                      patience=settings.patience, seed=None, device=device, desc=desc)
+
+
+def train_classifier(model: nn.Module, task: Task, settings: Paper002Settings, lr: float, seed: int,
+                     device: str) -> FitResult:
+    """Train ``model`` on ``task`` under :func:`loop_config` (batches seeded by ``seed``); the result holds the
+    epoch with the best validation accuracy."""
+    objective = SubgraphObjective(model, task.train, task.validation, settings.batch_size, seed, device)
+    return fit(objective, loop_config(settings, lr, device, type(model).__name__))
+
+
+def fit_svm(task: Task, max_examples: int, seed: int) -> LinearSvm:
+    """The linear SVM on at most ``max_examples`` training examples drawn with ``seed``."""
+    rng = np.random.default_rng(seed)
+    index = torch.from_numpy(np.sort(rng.choice(len(task.train), min(max_examples, len(task.train)),
+                                                replace=False)))
+    return LinearSvm(task.item_features, seed).fit(task.train.batch(index), task.train.labels[index].numpy())
+
+
+def fit_model(name: str, task: Task, settings: Paper002Settings, seed: int, device: str, lr: float,
+              switches: Mapping[str, bool] | None = None) -> Fitted:
+    """Fit one Table-1 model on ``task`` with learning rate ``lr`` under the study's stopping rule
+    (initialisation and batches seeded by ``seed``); ``switches`` are GConv-Transform's ablation switches
+    (``use_*``)."""
+    seed_everything(seed)
+    if name == "SVM":
+        return Fitted(fit_svm(task, settings.svm_max_examples, seed), math.nan, None)
+    model = MODELS.build(name, NodeInput(task.item_features, settings.id_dim), task.max_nodes, settings,
+                         **(switches or {}))
+    result = train_classifier(model, task, settings, lr, seed, device)
+    return Fitted(result.module, float(lr), result)
+
+
+def fit_with_lr_selection(name: str, task: Task, settings: Paper002Settings, seed: int, device: str,
+                          switches: Mapping[str, bool] | None = None) -> tuple[Fitted, list[Fitted]]:
+    """Fit ``name`` once per rate of ``settings.lr_grid``; return the fit with the best validation accuracy (the
+    first on ties) and every fit of the grid. The SVM is fitted once (its rate is NaN)."""
+    if name == "SVM":
+        only = fit_model(name, task, settings, seed, device, math.nan)
+        return only, [only]
+    if not settings.lr_grid:
+        raise ValueError("lr_grid must hold at least one learning rate")
+    candidates = [fit_model(name, task, settings, seed, device, lr, switches) for lr in settings.lr_grid]
+    best = max(range(len(candidates)), key=lambda i: (candidates[i].validation_score, -i))
+    return candidates[best], candidates
