@@ -15,8 +15,10 @@
 returns the trained vectors.
 """
 
-from xrec_lib.models.encoders import GCN, RGCN, GraphData, GraphEncoder, GraphSAGE, LightGCN, MatrixFactorization
+from xrec_lib.models.encoders import (ENCODERS, GCN, RGCN, GraphData, GraphEncoder, GraphSAGE, LightGCN,
+                                     MatrixFactorization)
+from xrec_lib.models.interaction import HEADS
 from xrec_lib.models.siamese_gcn import CrossDomainViews, GCNBranch, SiameseGCN
 
-__all__ = ["GCN", "RGCN", "CrossDomainViews", "GCNBranch", "GraphData", "GraphEncoder", "GraphSAGE", "LightGCN",
+__all__ = ["ENCODERS", "HEADS", "GCN", "RGCN", "CrossDomainViews", "GCNBranch", "GraphData", "GraphEncoder", "GraphSAGE", "LightGCN",
            "MatrixFactorization", "SiameseGCN"]
