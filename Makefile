@@ -16,7 +16,7 @@ export IPYTHONDIR          := $(CURDIR)/.jupyter/ipython
 export MPLBACKEND          := Agg
 $(shell mkdir -p $(JUPYTER_CONFIG_DIR) $(JUPYTER_RUNTIME_DIR) $(IPYTHONDIR))
 
-.PHONY: setup test reproduce lab data clean
+.PHONY: setup test reproduce tune lab data clean
 
 setup: $(VENV)/.installed
 
@@ -33,6 +33,11 @@ test: setup
 reproduce: setup
 	$(BIN)/python -m xrec_lib.runner --profile $(PROFILE) --reports-dir $(REPORTS_DIR) $(if $(FORCE),--force); \
 	status=$$?; $(BIN)/python -m xrec_lib.report --reports-dir $(REPORTS_DIR) && exit $$status
+
+# One equal-budget hyperparameter search per model (Optuna TPE); writes xrec_lib/profiles/tuned/.
+TRIALS ?= 20
+tune: setup
+	$(BIN)/python -m xrec_lib.tuning --trials $(TRIALS) $(NOTEBOOKS)
 
 lab: setup
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)

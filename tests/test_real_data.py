@@ -47,7 +47,7 @@ def test_manifest_matches_every_downloadable_file_on_disk():
             assert location.stat().st_size == entry.size, location
             assert sha256_of(location) == entry.sha256, location
             checked += 1
-    assert checked == 26
+    assert checked == 31
 
 
 def test_manifest_urls_are_pinned_raw_github_files_or_explain_why_not():

@@ -134,3 +134,59 @@ def load_tuned(notebook: str, folder: Path = TUNED_DIR) -> dict[str, dict[str, A
 
 def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
+
+
+# ------------------------------------------------------------------------------------------------- command line
+#: notebook -> "module:function" building the notebook's :class:`TuningProblem` from a ``RunConfig``.
+PROBLEMS: dict[str, str] = {}
+
+
+@dataclass(frozen=True)
+class TuningProblem:
+    """What ``make tune`` searches for one notebook: each model's knobs, the objective (train on the fitting part
+    of the first data seed, return the best validation score) and the direction of that score."""
+
+    spaces: Mapping[str, Sequence[Knob]]
+    objective: Callable[[str, dict[str, Any]], float]
+    direction: str = "maximize"
+    metric: str = "validation score"
+
+
+def _problem(notebook: str, config: Any) -> TuningProblem:
+    import importlib
+
+    if notebook not in PROBLEMS:
+        raise ConfigError(f"notebook {notebook!r} has no tuning problem (tunable: {', '.join(PROBLEMS) or 'none'})")
+    module, function = PROBLEMS[notebook].split(":")
+    return getattr(importlib.import_module(module), function)(config)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m xrec_lib.tuning [--trials N] [--profile P] [NOTEBOOK ...]``: tune every model of each notebook
+    with the same budget and write ``profiles/tuned/<notebook>.yaml`` and ``.csv``."""
+    import argparse
+
+    from xrec_lib.config import load_config
+
+    parser = argparse.ArgumentParser(description=main.__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=20, help="trials per model (the same for every model)")
+    parser.add_argument("--profile", default="paper", help="profile whose data scale and caps the trials use")
+    parser.add_argument("notebooks", nargs="*", help="notebook stems (default: every tunable notebook)")
+    args = parser.parse_args(argv)
+    for notebook in args.notebooks or list(PROBLEMS):
+        config = load_config(notebook, args.profile)
+        problem = _problem(notebook, config)
+        started = time.perf_counter()
+        best, trials = tune(problem.spaces, problem.objective, args.trials, seed=config.seed,
+                            direction=problem.direction,
+                            on_trial=lambda row: print(f"[tune {notebook}] {row['model']} #{row['number']}: "
+                                                       f"{row['score']:.4f} ({row['seconds']:.1f} s)", flush=True))
+        budget = {"trials_per_model": args.trials, "sampler": "TPE", "seed": config.seed, "profile": args.profile,
+                  "metric": problem.metric, "data": "fitting part of the first data seed (test never seen)",
+                  "minutes": round((time.perf_counter() - started) / 60, 1)}
+        print(f"[tune {notebook}] wrote {write_tuned(notebook, best, trials, budget)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
