@@ -5,7 +5,9 @@ PYTHON      ?= python3
 VENV        := .venv
 BIN         := $(VENV)/bin
 PROFILE     ?= paper
-REPORTS_DIR ?= $(CURDIR)/reports
+# The paper profile writes the committed report in reports/; any other profile writes reports-<profile>/ (ignored
+# by git), so a smoke run never overwrites the paper-profile results.
+REPORTS_DIR ?= $(if $(filter paper,$(PROFILE)),$(CURDIR)/reports,$(CURDIR)/reports-$(PROFILE))
 # Data root of the real public datasets: the shared copy when present beside the project, else ./data.
 XREC_DATA_DIR ?= $(firstword $(wildcard $(abspath $(CURDIR)/../shared/data)) $(CURDIR)/data)
 export XREC_DATA_DIR

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -103,3 +104,14 @@ def test_an_interrupted_notebook_leaves_no_partial_copy(notebooks, tmp_path, mon
     with pytest.raises(KeyboardInterrupt):
         runner.run_all("smoke", ["00_ok"], reports)
     assert not list(reports.rglob(".partial-*"))
+
+
+def test_only_the_paper_profile_writes_the_committed_reports_folder():
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    dry = {profile: subprocess.run(["make", "-n", "-W", "requirements.txt", "reproduce", f"PROFILE={profile}"],
+                                   cwd=root, capture_output=True, text=True).stdout
+           for profile in ("paper", "smoke")}
+    assert f"--reports-dir {root}/reports " in dry["paper"] + " "
+    assert f"--reports-dir {root}/reports-smoke" in dry["smoke"] and f"{root}/reports " not in dry["smoke"] + " "

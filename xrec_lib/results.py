@@ -109,6 +109,7 @@ class ResultsBundle:
             "environment": environment(self.config.threads),
             "started_at": self.started_at.isoformat(timespec="seconds"),
             "wall_time_s": round(time.perf_counter() - self.started, 3),
+            "peak_memory_mb": peak_memory_mb(),
         }
 
     def _write_into(self, folder: Path) -> None:
@@ -139,6 +140,14 @@ def environment(threads: int) -> dict[str, Any]:
         "threads": threads,
         "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
     }
+
+
+def peak_memory_mb() -> float:
+    """Peak resident memory of this process so far, in MiB (the notebook's kernel when called from a notebook)."""
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
+    return round(peak / (1024 * 1024 if platform.system() == "Darwin" else 1024), 1)
 
 
 def git_revision() -> str | None:

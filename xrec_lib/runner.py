@@ -41,6 +41,7 @@ class NotebookRun:
     input_hash: str
     executed: str | None
     error: str | None = None
+    peak_memory_mb: float | None = None  # the kernel's peak resident memory (from its results.json)
 
 
 def find_notebooks(names: Sequence[str] | None = None) -> list[Path]:
@@ -130,7 +131,14 @@ def run_notebook(notebook: Path, parameters: dict[str, Any], reports_dir: Path, 
     stale_failure = reports_dir / "failed" / notebook.name
     stale_failure.unlink(missing_ok=True)
     return NotebookRun(notebook.stem, "ok", round(time.perf_counter() - started, 1), key,
-                       str(executed.relative_to(reports_dir)))
+                       str(executed.relative_to(reports_dir)), peak_memory_mb=_peak_memory(reports_dir, notebook))
+
+
+def _peak_memory(reports_dir: Path, notebook: Path) -> float | None:
+    try:
+        return json.loads((reports_dir / notebook.stem / "results.json").read_text()).get("peak_memory_mb")
+    except (OSError, ValueError):
+        return None
 
 
 def run_all(profile: str, notebooks: Sequence[str] | None = None, reports_dir: Path | None = None,
@@ -152,14 +160,22 @@ def run_all(profile: str, notebooks: Sequence[str] | None = None, reports_dir: P
     previous = _read_manifest(manifest_path)
     runs = []
     for notebook in selected:
-        print(f"[{profile}] {notebook.stem} ...", flush=True)
+        last = (previous.get(notebook.stem) or {}).get("wall_time_s")
+        expected = f" (last run took {last / 60:.1f} min)" if last and not _last_run_was_cached(previous, notebook) else ""
+        print(f"[{profile}] {notebook.stem} ...{expected}", flush=True)
         run = run_notebook(notebook, parameters, reports_dir, previous.get(notebook.stem), force)
-        print(f"[{profile}] {notebook.stem}: {run.status} ({run.wall_time_s:.1f} s)"
+        memory = f", peak {run.peak_memory_mb:.0f} MiB" if run.peak_memory_mb else ""
+        print(f"[{profile}] {notebook.stem}: {run.status} ({run.wall_time_s:.1f} s{memory})"
               + (f" - {run.error}" if run.error else ""), flush=True)
         runs.append(run)
         previous[notebook.stem] = asdict(run)
         _write_manifest(manifest_path, profile, previous)
     return runs
+
+
+def _last_run_was_cached(previous: dict[str, dict], notebook: Path) -> bool:
+    """Whether the last recorded run of ``notebook`` was a cache hit (its time says nothing about the cost)."""
+    return (previous.get(notebook.stem) or {}).get("status") == "cached"
 
 
 def remove_stale_partials(reports_dir: Path) -> None:
