@@ -346,10 +346,14 @@ def test_generic_format_maps_raw_ids_to_contiguous_ints(tmp_path):
     ("a.json", "user,item\n1,2\n", "unknown extension '.json'"),
     ("b.csv", "", "b.csv is empty"),
     ("c.csv", "1,2\n3,4\n", r"must name the columns user,item"),
-    ("d.csv", "user,item,rating\n1,2,5\n", r"unknown \['rating'\]"),
+    ("d.csv", "user,item,price\n1,2,5\n", r"unknown \['price'\]"),
     ("e.csv", "user,item\n1,2\n3,4,5\n", "e.csv, line 3: expected 2 fields, found 3"),
-    ("f.csv", "user,item\n1,2\nNaN,4\n", "f.csv, line 3: user id 'NaN' is not an integer"),
-    ("g.csv", "user,item,timestamp\n1,2,nan\n", "g.csv, line 2: timestamp 'nan' is not a finite number"),
+    ("f.csv", "user,item\n1,2\nNaN,4\n", "f.csv, line 3: user id 'NaN' is empty or missing"),
+    ("f2.csv", "user,item\n1,2\n\n3, \n", "f2.csv, line 4: item id '' is empty or missing"),
+    ("f3.csv", "user,item\n1\n", "f3.csv, line 2: item id .. is empty or missing"),
+    ("g.csv", "user,item,timestamp\n1,2,nan\n", "g.csv, line 2: timestamp 'nan' is neither a finite number"),
+    ("g2.csv", "user,item,timestamp\n1,2,2021-02-30\n", "g2.csv, line 2: timestamp '2021-02-30' is neither"),
+    ("g3.csv", "user,item,rating\n1,2,five\n", "g3.csv, line 2: rating 'five' is not a number"),
     ("h.csv", "user,item,domain\n1,2,b2b\n", "h.csv, line 2: domain 'b2b'"),
 ])
 def test_generic_format_rejects_bad_files(tmp_path, name, content, message):
@@ -373,3 +377,21 @@ def test_loaders_read_any_root_holding_the_published_files(tmp_path):
         entry.location(tmp_path).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(entry.location(DATA_ROOT), entry.location(tmp_path))
     assert len(load_bytedance_sample(tmp_path)) == 200
+
+
+def test_generic_format_takes_string_ids_dates_markets_and_ratings(tmp_path):
+    train = write(tmp_path / "shop.csv", "user,item,timestamp,market,rating\n"
+                                         "AEHPZ,B00DQ,2016-07-03,uk,5\nu42,B00IM,2018-01-12T10:00:00,de,2\n"
+                                         "AEHPZ,B00DQ,2016-07-04,uk,4\nu42,B00DQ,2018-01-13,de,4\n")
+    table = load_interactions(train)
+    assert table.user_ids.tolist() == ["AEHPZ", "u42"] and table.item_ids.tolist() == ["B00DQ", "B00IM"]
+    assert len(table.train) == 3  # the repeated (AEHPZ, B00DQ) row collapses into the first
+    assert table.train["timestamp"].iloc[0] == pytest.approx(1467504000.0)  # 2016-07-03 UTC
+    assert table.train["market"].tolist() == ["uk", "de", "de"]
+    implicit = load_interactions(train, rating_threshold=4)
+    assert implicit.item_ids[implicit.train["item"]].tolist() == ["B00DQ", "B00DQ"]
+    with pytest.raises(DataError, match="needs a 'rating' column"):
+        load_interactions(write(tmp_path / "plain.csv", "user,item\na,b\n"), rating_threshold=3)
+    test = write(tmp_path / "shop_test.csv", "user,item,timestamp,market,rating\nu42,NOPE,2019-01-01,de,5\n")
+    with pytest.raises(DataError, match="shop_test.csv, line 2: item id NOPE does not occur"):
+        load_interactions(train, test)
