@@ -68,3 +68,11 @@ def test_a_missing_bundle_is_reported_and_a_broken_one_named(tmp_path, reports):
     (reports / "02_bilinear_attention" / "results.json").write_text(json.dumps({"metrics": {}}))
     with pytest.raises(DataError, match="no metrics table2/synthetic"):
         ablations.load_rows(reports, ablations.STUDIES[0])
+
+
+def test_sweep_table_shows_the_papers_depths_as_rows_of_their_own(reports):
+    tables, _, _ = ablations.run_all(reports)
+    table = tables["table3_paper002"]
+    assert list(table.index) == [1, 2, 4, 12, 16, 22]
+    assert table.loc[22, "paper accuracy"] == pytest.approx(0.831) and np.isnan(table.loc[22, "ours accuracy (mean)"])
+    assert np.isnan(table.loc[2, "paper accuracy"]) and table.loc[12, "seeds"] == 0

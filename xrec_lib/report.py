@@ -160,12 +160,15 @@ def _number(value: Any, digits: int = 4) -> str:
 
 
 def _display_cell(text: str) -> str:
-    """A CSV cell for reading: long decimals shortened to 4 places; integers and words unchanged."""
+    """A CSV cell for reading: long decimals shortened to 4 places, NaN (not measured or not reported) as a dash;
+    integers and words unchanged."""
     try:
         value = float(text)
     except ValueError:
         return text
-    if text.strip().lstrip("-").isdigit() or math.isnan(value):
+    if math.isnan(value):
+        return "–"
+    if text.strip().lstrip("-").isdigit():
         return text
     return _number(value)
 

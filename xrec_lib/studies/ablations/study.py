@@ -115,7 +115,9 @@ STUDIES = (
     AblationStudy(
         paper="002", item="table3", title="Paper 002, Table 3: number N of GConv-Transform layers",
         notebook="04_gconv_transform", keys=("table3/synthetic",), row="n_layers", metric="accuracy",
-        higher_is_better=True, claims=(), sweep=True),
+        higher_is_better=True, claims=(), sweep=True,
+        paper_rows=tuple((value.setting["n_layers"], {"source": "Table 3", "n_layers": value.setting["n_layers"]})
+                         for value in papers.lookup(paper="002", source="Table 3"))),
 )
 
 
@@ -139,11 +141,17 @@ def load_rows(reports_dir: Path, study: AblationStudy) -> pd.DataFrame:
 
 
 def summary_table(rows: pd.DataFrame, study: AblationStudy) -> pd.DataFrame:
-    """Mean, std and number of seeds per variant, with the paper's value when it prints one."""
+    """Mean, std (NaN for a single seed) and number of seeds per variant, with the paper's value when it prints
+    one. For a sweep, the settings only the paper ran (e.g. its N = 12, 16, 22) are rows of their own with no value
+    of ours, and the settings only we ran have no paper value: nothing is set beside a different setting."""
     grouped = rows.groupby(study.row, sort=False)[study.metric]
     table = pd.DataFrame({f"ours {study.metric} (mean)": grouped.mean(),
-                          f"ours {study.metric} (std)": grouped.std(ddof=1).fillna(0.0),
+                          f"ours {study.metric} (std)": grouped.std(ddof=1),
                           "seeds": grouped.size()})
+    if study.sweep:
+        paper_only = [name for name, _ in study.paper_rows if name not in table.index]
+        table = pd.concat([table, pd.DataFrame(index=pd.Index(paper_only, name=table.index.name))]).sort_index()
+        table["seeds"] = table["seeds"].fillna(0).astype(int)
     table[f"paper {study.metric}"] = [_paper_value(study, name) for name in table.index]
     return table
 
