@@ -239,6 +239,11 @@ def test_settings_read_the_dataset_blocks():
     assert mosi.epochs == smoke["mosi"]["epochs"] and mosi.fraction == smoke["mosi"]["fraction"]
     assert Paper001Settings.from_config(smoke, dataset="microlens").n_users == smoke["microlens"]["n_users"]
     assert Paper001Settings.from_config(smoke).fraction == 1.0 and isinstance(mosi.cin_layers, tuple)
+    paper = profile_defaults(NOTEBOOK, "paper")
+    for dataset in Paper001Settings.DATASETS:  # every section of both profiles has a cap and a patience
+        for profile in (smoke, paper):
+            settings = Paper001Settings.from_config(profile, dataset=dataset)
+            assert settings.patience <= settings.epochs and settings.rec_patience <= settings.rec_epochs
     with pytest.raises(ConfigError, match="unknown parameter"):
         Paper001Settings.from_config(dict(smoke, mosi_fraction=0.1))
     with pytest.raises(ConfigError, match="fraction"):
@@ -270,6 +275,8 @@ def test_validation_items_are_never_test_negatives_and_validation_metrics_by_han
     assert metrics["auc"] == 0.5 and math.isclose(metrics["logloss"], math.log(2), rel_tol=1e-6)
     first_wins = lambda users, items: torch.where(torch.arange(items.shape[1]) == 0, 1.0, 0.0).expand(items.shape)
     assert rec.validation_metrics(first_wins, valid)["auc"] == 1.0
+    noisy = lambda users, items: torch.sin(users[:, None] * 7.0 + items * 3.0)
+    assert rec.validation_metrics(noisy, valid, chunk_users=7) == pytest.approx(rec.validation_metrics(noisy, valid))
 
 
 def test_recommenders_stop_early_on_the_validation_auc_and_keep_the_best_epoch():

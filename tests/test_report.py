@@ -213,3 +213,11 @@ def test_long_tables_are_cut_and_linked_to_their_csv(tmp_path, monkeypatch):
     text = write_fake_reports(tmp_path).read_text()
     assert "fig7_ndcg_curve (first 10 of 40 rows)" in text
     assert f'href="{OK}/tables/fig7_ndcg_curve.csv"' in text
+
+
+def test_our_additions_are_counted_apart_from_the_paper():
+    from xrec_lib.report import _paper_of
+
+    claim = {"claim": "Fig. 2 (MicroLens-50k, our addition): BERT + xDeepFM beats DNN", "verdict": "inconclusive"}
+    assert _paper_of("03_multimodal_short_video", claim) == "001"
+    assert _paper_of("03_multimodal_short_video", {**claim, "family": "our addition"}) == "001 (our addition)"

@@ -95,7 +95,8 @@ def verdict_table(verdicts: Iterable[dict]) -> pd.DataFrame:
     """Verdicts as a table indexed by claim (the columns of :func:`decide`'s records)."""
     verdicts = list(verdicts)
     columns = [c for c in ("claim", "verdict", "mean_diff", "ci_low", "ci_high", "effect_dz", "paper_gap",
-                           "p_value", "p_adjusted", "family_size", "test", "n_pairs", "unit", "collapsed", "reason")
+                           "p_value", "p_adjusted", "family_size", "test", "n_pairs", "unit", "collapsed", "reason",
+                           "family")
                if c in ("claim", "verdict") or any(c in v for v in verdicts)]
     return pd.DataFrame(list(verdicts), columns=columns).set_index("claim")
 

@@ -286,7 +286,9 @@ def summary_blocks(states: dict[str, NotebookState], outcomes: list[ItemOutcome]
                                  "direction and is significant after Holm's correction over the claims of the "
                                  "paper tested in the same notebook (alpha 0.05); contradicted when significant "
                                  "in the opposite direction; inconclusive otherwise (the interval shows what "
-                                 "effect could have been missed); not comparable when the data cannot test it."]),
+                                 "effect could have been missed); not comparable when the data cannot test it. A study's own "
+                                 "additions (claims marked \"our addition\") form a family of their own and are "
+                                 "counted apart."]),
                            Table(["paper", *VERDICTS, "total"], paper_rows,
                                  "verdicts on the papers' claims (notebooks that ran successfully)")]
     rows = []
@@ -301,13 +303,14 @@ def summary_blocks(states: dict[str, NotebookState], outcomes: list[ItemOutcome]
 
 
 def _paper_of(notebook: str, verdict: dict[str, Any]) -> str:
-    """The paper a verdict is about: that of the registry item it names, else the notebook's only paper."""
+    """The paper a verdict is about: that of the registry item it names, else the notebook's only paper; a claim of
+    a study's own addition (``family`` "our addition") is counted apart, as "<paper> (our addition)"."""
     items = items_of(notebook)
-    for item in items:
-        if item_verdicts(item, [verdict]):
-            return item.paper
-    papers_of_notebook = {item.paper for item in items}
-    return papers_of_notebook.pop() if len(papers_of_notebook) == 1 else "unassigned"
+    paper = next((item.paper for item in items if item_verdicts(item, [verdict])), None)
+    if paper is None:
+        papers_of_notebook = {item.paper for item in items}
+        paper = papers_of_notebook.pop() if len(papers_of_notebook) == 1 else "unassigned"
+    return f"{paper} (our addition)" if verdict.get("family") == "our addition" else paper
 
 
 def _wall_time(state: NotebookState) -> str:

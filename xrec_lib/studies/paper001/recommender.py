@@ -207,12 +207,14 @@ def held_out_candidates(data: ShortVideoData, split: str, n_eval_negatives: int,
     return sample_candidates(getattr(data, split), interacted, n_negatives=n_eval_negatives, seed=seed)
 
 
-def validation_metrics(score, candidates: SampledCandidates) -> dict[str, float]:
+def validation_metrics(score, candidates: SampledCandidates, chunk_users: int = 1024) -> dict[str, float]:
     """Mean per-user AUC (share of the user's negatives scored below the positive, ties one half) and log loss of
-    the click probabilities over ``candidates`` (the positive is candidate 0)."""
-    items = candidates.items()
+    the click probabilities over ``candidates`` (the positive is candidate 0), scored ``chunk_users`` users at a
+    time."""
+    users, items = torch.as_tensor(candidates.users), torch.as_tensor(candidates.items())
     with torch.no_grad():
-        scores = score(torch.as_tensor(candidates.users), torch.as_tensor(items)).cpu().numpy()
+        scores = np.concatenate([score(users[i : i + chunk_users], items[i : i + chunk_users]).cpu().numpy()
+                                 for i in range(0, len(users), chunk_users)])
     positive, negatives = scores[:, :1], scores[:, 1:]
     auc = ((negatives < positive).sum(1) + 0.5 * (negatives == positive).sum(1)) / negatives.shape[1]
     labels = np.zeros_like(scores)
