@@ -122,3 +122,20 @@ def test_settings_take_fields_and_a_dataset_block():
         Toy.from_config({"dim": 1})
     with pytest.raises(ConfigError, match="unknown dataset"):
         Toy.from_config(params, "gowalla")
+
+
+def test_tuned_values_are_laid_over_the_settings_of_their_model():
+    from dataclasses import dataclass
+    from xrec_lib.config import Settings
+
+    @dataclass(frozen=True)
+    class Toy(Settings):
+        lr: float
+        dropout: float = 0.1
+
+    base = Toy(lr=0.01)
+    tuned = {"A": {"lr": 0.003}}
+    assert base.for_model("A", tuned) == Toy(lr=0.003) and base.for_model("B", tuned) == base
+    assert base.for_model("A", None) == base
+    with pytest.raises(ConfigError, match="not settings"):
+        base.for_model("A", {"A": {"momentum": 0.9}})

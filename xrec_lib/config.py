@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import os
 import random
-from dataclasses import MISSING, asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, ClassVar, Mapping
 
@@ -191,6 +191,15 @@ class Settings:
         if missing:
             raise ConfigError(f"{cls.__name__}: the profile lacks {missing}")
         return cls(**{name: params[name] for name in names if name in params})
+
+    def for_model(self, model: str, tuned: Mapping[str, Mapping[str, Any]] | None):
+        """These settings with ``model``'s tuned values (``xrec_lib.tuning.load_tuned``) laid over them; a tuned
+        knob that is not a field of the settings is an error (it would silently not apply)."""
+        values = dict((tuned or {}).get(model) or {})
+        unknown = sorted(set(values) - {f.name for f in fields(self) if f.init})
+        if unknown:
+            raise ConfigError(f"{type(self).__name__}: tuned values {unknown} of {model!r} are not settings")
+        return replace(self, **values)
 
 
 def seed_everything(seed: int) -> None:
