@@ -236,7 +236,7 @@ def test_recommender_objective_same_seed_same_model():
 def test_settings_read_the_dataset_blocks():
     smoke = profile_defaults(NOTEBOOK, "smoke")
     mosi = Paper001Settings.from_config(smoke, dataset="mosi")
-    assert mosi.epochs == smoke["mosi"]["epochs"] and mosi.fraction == smoke["mosi"]["fraction"]
+    assert mosi.epochs == smoke["epochs"] and mosi.fraction == smoke["mosi"]["fraction"]
     assert Paper001Settings.from_config(smoke, dataset="microlens").n_users == smoke["microlens"]["n_users"]
     assert Paper001Settings.from_config(smoke).fraction == 1.0 and isinstance(mosi.cin_layers, tuple)
     paper = profile_defaults(NOTEBOOK, "paper")
