@@ -347,3 +347,18 @@ def test_decide_runs_once_over_the_whole_family(table1, ablation_runs, depth_run
     assert cheb["paper_gap"] == pytest.approx(0.743 - 0.446)
     table = tables.verdict_table(verdicts)
     assert table.index.is_unique and not math.isnan(table["family_size"].iloc[0])
+
+
+@pytest.mark.skipif(not (REAL_DATA / "ml-100k-recbole").is_dir(), reason="real data not present")
+def test_real_section_trains_under_the_same_rule_on_its_seeds(cfg, settings):
+    cfg = dataclasses.replace(cfg, data_dir=REAL_DATA)
+    real = dataclasses.replace(settings.real, datasets=("ML-100k",), models=("Graph", "GConv-Transform"),
+                               max_users=60, seeds=1)
+    bundle = ResultsBundle(cfg)
+    rows, summary = protocol.report_real(cfg, dataclasses.replace(settings, real=real), bundle)
+    assert set(rows["seed"]) == {0} and set(rows["model"]) == {"Graph", "GConv-Transform"}
+    assert {"epochs", "stopped by", "converged"} <= set(summary.columns)
+    assert len(bundle.training) == 2 * len(TINY["lr_grid"])
+    assert all(t["data"] == "real" and t["dataset"] == "ML-100k" and len(t["history"]) <= settings.max_epochs
+               for t in bundle.training)
+    assert "table1_learning_curves_ML-100k" in bundle.summary()["figures"]

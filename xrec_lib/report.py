@@ -89,7 +89,7 @@ class ItemOutcome:
 def _checked_verdicts(notebook: str, key: str, values: Any) -> list[dict[str, Any]]:
     if not isinstance(values, list) or not all(isinstance(v, dict) for v in values):
         raise DataError(f"{notebook}/results.json: metrics[{key!r}] must be a list of verdict dicts "
-                        "(xrec_lib.compare.judge output)")
+                        "(xrec_lib.compare.decide output)")
     for verdict in values:
         if verdict.get("verdict") not in VERDICTS or "claim" not in verdict:
             raise DataError(f"{notebook}/results.json: metrics[{key!r}] holds {verdict!r}; each verdict needs a "
@@ -409,8 +409,9 @@ def report_blocks(reports_dir: Path) -> list[Block]:
     blocks: list[Block] = [
         Heading(1, "xrec: reproduction of three recommendation papers", "top"),
         Para([f"Profile: {profile}. Our values sit beside the papers' values (the \"paper\" columns and black "
-              "markers); every claim is judged by a one-sided paired test (per seed, or per user with a single "
-              "seed). Contents: ", *_joined(contents + [Link("Notebooks", "#notebooks"),
+              "markers); every claim is judged by a two-sided paired test (per seed, or per user with a single "
+              "seed), Holm-corrected over the paper's claims tested in the same notebook (xrec_lib.compare.decide). "
+              "Contents: ", *_joined(contents + [Link("Notebooks", "#notebooks"),
                                                         Link("Run manifest", "#manifest")])]),
     ]
     blocks += summary_blocks(states, outcomes)

@@ -55,7 +55,8 @@ def plot_learning_curves(curves: pd.DataFrame, title: str, by: str = "model") ->
     names = list(dict.fromkeys(curves[by]))
     colours = dict(zip(names, sns.color_palette("tab10", max(len(names), 1))))
     for (name, _), run in curves.groupby([by, "seed"], sort=False):
-        label = name if run["seed"].iloc[0] == curves[curves[by] == name]["seed"].iloc[0] else None
+        first_seed = run["seed"].iloc[0] == curves[curves[by] == name]["seed"].iloc[0]
+        label = (name if by == "model" else f"{by}={name}") if first_seed else None
         axes[0].plot(run["epoch"], run["loss"], color=colours[name], lw=1, label=label)
         axes[1].plot(run["epoch"], run["val_accuracy"], color=colours[name], lw=1, label=label)
         best = run[run["best"]]

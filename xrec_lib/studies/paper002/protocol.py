@@ -184,13 +184,13 @@ def run_real(settings: Paper002Settings, data_dir: Path, seeds: Sequence[int], d
 
 def report_real(cfg: RunConfig, settings: Paper002Settings, bundle: ResultsBundle) -> tuple[pd.DataFrame,
                                                                                               pd.DataFrame]:
-    """Run :func:`run_real`; record the datasets, the per-seed rows, the summary table, every fit and the learning
-    curves (one figure per dataset) in ``bundle``. Returns the per-seed rows and the summary (both empty, with a note in the bundle, when real data
-    is absent)."""
+    """Run :func:`run_real` on the first ``real.seeds`` seeds; record the datasets, the per-seed rows, the summary
+    table, every fit and the learning curves (one figure per dataset) in ``bundle``. Returns the per-seed rows and
+    the summary (both empty, with a note in the bundle, when real data is absent)."""
     if cfg.data_dir is None:
         bundle.note_real_data_absent()
         return pd.DataFrame(), pd.DataFrame()
-    real = run_real(settings, cfg.data_dir, cfg.seeds, cfg.device)
+    real = run_real(settings, cfg.data_dir, list(cfg.seeds)[:settings.real.seeds], cfg.device)
     for dataset in settings.real.datasets:
         bundle.add_dataset(dataset, synthetic=False, max_users=settings.real.max_users, data_dir=str(cfg.data_dir))
     bundle.add_metrics("table1/real", real.rows)

@@ -38,12 +38,14 @@ class DepthSweep(Settings):
 
 @dataclass(frozen=True)
 class RealData(Settings):
-    """The real-data section: ``models`` on each of ``datasets``, restricted to ``max_users`` random users, trained
-    under the same epoch cap, early stopping and learning-rate selection as Table 1."""
+    """The real-data section: ``models`` on each of ``datasets``, restricted to ``max_users`` random users, on the
+    first ``seeds`` seeds of the run, trained under the same epoch cap, early stopping and learning-rate selection
+    as Table 1."""
 
     datasets: tuple[str, ...]
     models: tuple[str, ...]
     max_users: int
+    seeds: int
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "datasets", tuple(self.datasets))
@@ -52,7 +54,7 @@ class RealData(Settings):
             unknown = sorted(set(getattr(self, name)) - set(known))
             if unknown:
                 raise ConfigError(f"real.{name}: unknown {unknown}; choose among {list(known)}")
-        _check_positive(self, "real", ("max_users",))
+        _check_positive(self, "real", ("max_users", "seeds"))
 
 
 @dataclass(frozen=True)

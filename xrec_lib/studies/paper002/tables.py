@@ -117,14 +117,16 @@ def at_chance(per_seed: pd.DataFrame, by: str, name: object) -> bool:
 
 
 def collapsed(per_seed: pd.DataFrame, by: str, names: tuple) -> list[str]:
-    """``"<name> seed <s>"`` for every seed of each of ``names`` whose accuracy or AUC collapsed to chance while
-    the median seed's did not (:func:`xrec_lib.compare.collapsed_seeds`)."""
+    """``"<name> seed <s>"`` (``"<by>=<name> seed <s>"`` unless ``by`` is ``"model"``) for every seed of each of
+    ``names`` whose accuracy or AUC collapsed to chance while the median seed's did not
+    (:func:`xrec_lib.compare.collapsed_seeds`)."""
     flags = []
     for name in names:
         rows = per_seed[per_seed[by] == name].set_index("seed")
         seeds = {seed for metric in ("accuracy", "auc") if metric in rows
                  for seed in collapsed_seeds(rows[metric], CHANCE, CHANCE_TOLERANCE)}
-        flags.extend(f"{name} seed {seed}" for seed in sorted(seeds))
+        shown = name if by == "model" else f"{by}={name}"
+        flags.extend(f"{shown} seed {seed}" for seed in sorted(seeds))
     return flags
 
 
@@ -180,7 +182,7 @@ def claim_records(table1: pd.DataFrame, ablation: pd.DataFrame, depth: pd.DataFr
             records += [accuracy_claim(f"Table 1 on {dataset}: {OURS} is more accurate than {other}", "Table 1",
                                        rows, "model", OURS, other,
                                        gap(_paper("accuracy", OURS), _paper("accuracy", other)))
-                        for other in rows["model"].unique() if other != OURS]
+                        for other in rows["model"].unique() if other != OURS and OURS in set(rows["model"])]
     return records
 
 
