@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from xrec_lib.compare import holm
-from xrec_lib.config import load_config, seed_everything
+from xrec_lib.config import load_config, profile_defaults, seed_everything
 from xrec_lib.errors import ConfigError
 from xrec_lib.models.baselines_002 import MODELS
 from xrec_lib.models.gconv_transform import NodeInput
@@ -362,3 +362,21 @@ def test_real_section_trains_under_the_same_rule_on_its_seeds(cfg, settings):
     assert all(t["data"] == "real" and t["dataset"] == "ML-100k" and len(t["history"]) <= settings.max_epochs
                for t in bundle.training)
     assert "table1_learning_curves_ML-100k" in bundle.summary()["figures"]
+
+
+def test_tuned_values_replace_the_grid_and_the_search_is_equal(tmp_path, monkeypatch):
+    from xrec_lib import tuning
+    from xrec_lib.studies.paper002 import training
+    from xrec_lib.studies.paper002.tuning import TUNED_MODELS, tuning_problem
+
+    settings = Paper002Settings.from_config(profile_defaults("04_gconv_transform", "smoke"))
+    monkeypatch.setattr(training, "load_tuned", lambda notebook: {"DNN": {"lr": 0.002, "weight_decay": 1e-5,
+                                                                         "dropout": 0.2}})
+    tuned = training.tuned_settings("DNN", settings)
+    assert tuned.lr_grid == (0.002,) and tuned.weight_decay == 1e-5 and tuned.dropout == 0.2
+    assert training.tuned_settings("CNN", settings) == settings
+    assert training.loop_config(tuned, 0.002, "cpu").weight_decay == 1e-5
+    problem = tuning.TuningProblem({name: tuning.search_space(dropout=True) for name in TUNED_MODELS},
+                                   lambda model, values: 0.0)
+    tuning.check_equal_budget(problem.spaces)
+    assert "04_gconv_transform" in tuning.PROBLEMS and callable(tuning_problem)

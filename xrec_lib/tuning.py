@@ -138,7 +138,9 @@ def _plain(value: Any) -> Any:
 
 # ------------------------------------------------------------------------------------------------- command line
 #: notebook -> "module:function" building the notebook's :class:`TuningProblem` from a ``RunConfig``.
-PROBLEMS: dict[str, str] = {}
+PROBLEMS: dict[str, str] = {
+    "04_gconv_transform": "xrec_lib.studies.paper002.tuning:tuning_problem",
+}
 
 
 @dataclass(frozen=True)
@@ -171,6 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=main.__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=20, help="trials per model (the same for every model)")
     parser.add_argument("--profile", default="paper", help="profile whose data scale and caps the trials use")
+    parser.add_argument("--out", type=Path, default=TUNED_DIR, help="folder of the tuned values (default: %(default)s)")
     parser.add_argument("notebooks", nargs="*", help="notebook stems (default: every tunable notebook)")
     args = parser.parse_args(argv)
     for notebook in args.notebooks or list(PROBLEMS):
@@ -184,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         budget = {"trials_per_model": args.trials, "sampler": "TPE", "seed": config.seed, "profile": args.profile,
                   "metric": problem.metric, "data": "fitting part of the first data seed (test never seen)",
                   "minutes": round((time.perf_counter() - started) / 60, 1)}
-        print(f"[tune {notebook}] wrote {write_tuned(notebook, best, trials, budget)}")
+        print(f"[tune {notebook}] wrote {write_tuned(notebook, best, trials, budget, folder=args.out)}")
     return 0
 
 

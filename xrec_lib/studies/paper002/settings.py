@@ -72,6 +72,7 @@ class Paper002Settings(Settings):
         lr_grid: Adam learning rates tried on the first seed of each model.
         hidden / n_layers / heads / cheb_k: GConv-Transform width d, depth N, attention heads, Chebyshev size K.
         dropout: dropout of every neural model.
+        weight_decay: Adam's weight decay of every neural model.
         id_dim: product-id embedding size of every neural model.
         baseline_hidden: width of the neural baselines.
         svm_max_examples: training examples the linear SVM is fitted on at most.
@@ -101,6 +102,7 @@ class Paper002Settings(Settings):
     timing_repeats: int
     depth: DepthSweep
     real: RealData
+    weight_decay: float = 0.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "lr_grid", tuple(float(lr) for lr in self.lr_grid))

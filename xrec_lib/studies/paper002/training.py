@@ -10,10 +10,13 @@ Model initialisation and dropout are seeded by :func:`fit_model` (``seed_everyth
 built, so the loop leaves torch's global generator alone. The linear SVM is fitted by scikit-learn (its solver's
 own convergence criterion; no epochs) on at most ``svm_max_examples`` seeded training examples.
 
-Tuning budget (the same for every neural model, every ablation variant and every depth N): on the first seed of a
-run the model is trained once for each learning rate of ``lr_grid`` and the rate with the best validation accuracy
-is kept (the first one on ties) (:func:`fit_with_lr_selection`). Widths, dropout, the cap and the patience are
-shared settings of the profile, not tuned. The SVM baseline has no learning rate (``C = 1``).
+Tuning budget (the same for every neural model, every ablation variant and every depth N): when ``make tune`` has
+written ``xrec_lib/profiles/tuned/04_gconv_transform.yaml`` (:mod:`xrec_lib.studies.paper002.tuning`: the same
+Optuna TPE budget over learning rate, weight decay and dropout for every Table-1 neural model), a model trains with
+its tuned values; otherwise, on the first seed of a run the model is trained once for each learning rate of
+``lr_grid`` and the rate with the best validation accuracy is kept (the first one on ties)
+(:func:`fit_with_lr_selection`). Widths, the cap and the patience are shared settings of the profile. The SVM
+baseline has no learning rate (``C = 1``) and is not tuned.
 """
 
 from __future__ import annotations
@@ -33,7 +36,9 @@ from xrec_lib.studies.paper002.measures import Scorer, classification_metrics
 from xrec_lib.studies.paper002.settings import Paper002Settings
 from xrec_lib.studies.paper002.task import ExampleSet, Task
 from xrec_lib.training.loop import FitResult, LoopConfig, Objective, fit
+from xrec_lib.tuning import load_tuned
 
+NOTEBOOK = "04_gconv_transform"
 MONITOR = "accuracy"  # the validation metric of early stopping and of the learning-rate selection
 
 
@@ -88,8 +93,8 @@ class Fitted:
 def loop_config(settings: Paper002Settings, lr: float, device: str, desc: str | None = None) -> LoopConfig:
     """The one stopping rule of the study (module docstring): cap ``max_epochs``, early stopping on validation
     accuracy with ``patience``, constant rate ``lr``."""
-    return LoopConfig(max_epochs=settings.max_epochs, lr=lr, monitor=MONITOR, mode="max",
-                      patience=settings.patience, seed=None, device=device, desc=desc)
+    return LoopConfig(max_epochs=settings.max_epochs, lr=lr, weight_decay=settings.weight_decay, monitor=MONITOR,
+                      mode="max", patience=settings.patience, seed=None, device=device, desc=desc)
 
 
 def train_classifier(model: nn.Module, task: Task, settings: Paper002Settings, lr: float, seed: int,
@@ -122,6 +127,16 @@ def fit_model(name: str, task: Task, settings: Paper002Settings, seed: int, devi
     return Fitted(result.module, float(lr), result)
 
 
+def tuned_settings(name: str, settings: Paper002Settings) -> Paper002Settings:
+    """``settings`` with ``name``'s tuned values (``make tune``) laid over them: its tuned learning rate becomes a
+    one-rate grid; unchanged when the notebook was not tuned. Ablation variants and depths take the values tuned
+    for GConv-Transform."""
+    values = dict(load_tuned(NOTEBOOK).get(name) or {})
+    if "lr" in values:
+        values["lr_grid"] = (float(values.pop("lr")),)
+    return settings.for_model(name, {name: values})
+
+
 def fit_with_lr_selection(name: str, task: Task, settings: Paper002Settings, seed: int, device: str,
                           switches: Mapping[str, bool] | None = None) -> tuple[Fitted, list[Fitted]]:
     """Fit ``name`` once per rate of ``settings.lr_grid``; return the fit with the best validation accuracy (the
@@ -129,8 +144,7 @@ def fit_with_lr_selection(name: str, task: Task, settings: Paper002Settings, see
     if name == "SVM":
         only = fit_model(name, task, settings, seed, device, math.nan)
         return only, [only]
-    if not settings.lr_grid:
-        raise ValueError("lr_grid must hold at least one learning rate")
+    settings = tuned_settings(name, settings)
     candidates = [fit_model(name, task, settings, seed, device, lr, switches) for lr in settings.lr_grid]
     best = max(range(len(candidates)), key=lambda i: (candidates[i].validation_score, -i))
     return candidates[best], candidates
