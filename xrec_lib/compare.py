@@ -1,16 +1,12 @@
-"""Paper-versus-ours tables, seed summaries and verdicts on the papers' claims.
+"""Paper-versus-ours tables, seed summaries and the one verdict rule on the papers' claims.
 
 A *claim* is a sentence of a paper of the form "A beats B on metric M" (e.g. paper 000, Fig. 6: "Siamese GCN
-beats RGCN on HR in the sparse scenario"). :func:`judge` decides it from paired measurements of A and B — one
-pair per seed (``paper`` profile, >= 5 seeds) or one pair per evaluated user (a single seed) — with a one-sided
-paired test:
-
-* per-seed pairs: paired t-test (``scipy.stats.ttest_rel``, ``alternative="greater"``);
-* per-user pairs: Wilcoxon signed-rank test (``scipy.stats.wilcoxon``, ``alternative="greater"``,
-  zero differences dropped), as per-user metric differences are far from normal.
-
-Verdict: ``replicated`` when the mean difference has the paper's sign and p < ``alpha``; ``not replicated``
-otherwise; ``not comparable`` when fewer than 2 pairs exist or every difference is zero.
+beats RGCN on HR in the sparse scenario"). :func:`claim_test` measures it from paired values of A and B — one
+pair per seed (``paper`` profile, >= 5 seeds) or one pair per evaluated user (a single seed) — with a two-sided
+paired test (paired t-test over seeds; Wilcoxon signed-rank over users, whose differences are far from normal),
+the mean difference with its 95% bootstrap interval, the standardised effect and flags. :func:`decide` then
+judges a family of claims (one paper's claims in one notebook) after Holm's correction: replicated,
+contradicted, inconclusive or not comparable.
 """
 
 from __future__ import annotations
@@ -23,9 +19,6 @@ import pandas as pd
 from scipy import stats
 
 from xrec_lib.errors import DataError
-
-VERDICTS = ("replicated", "not replicated", "not comparable")
-
 
 def seed_summary(per_seed: pd.DataFrame, by: str | Sequence[str] = "model") -> pd.DataFrame:
     """Mean and standard deviation (ddof=1; 0 for a single seed) of every numeric column, grouped by ``by``."""
@@ -63,32 +56,6 @@ def paired(frame: pd.DataFrame, by: str, better: object, worse: object, metric: 
             raise DataError(f"no {metric!r} values for {by}={name!r} (have {sorted(map(str, wide.columns))})")
     both = wide[[better, worse]].dropna()
     return both[better].to_numpy(), both[worse].to_numpy()
-
-
-def judge(claim: str, better: Iterable[float], worse: Iterable[float], unit: str, alpha: float = 0.05) -> dict:
-    """Decide "``better`` beats ``worse``" from paired values; ``unit`` is ``"seed"`` or ``"user"``.
-
-    Returns a dict with the claim, verdict, mean difference, p-value, test name and number of pairs.
-    """
-    a, b = np.asarray(list(better), dtype=float), np.asarray(list(worse), dtype=float)
-    if a.shape != b.shape:
-        raise DataError(f"claim {claim!r}: paired values differ in shape {a.shape} vs {b.shape}")
-    if unit not in ("seed", "user"):
-        raise DataError(f"claim {claim!r}: unit must be 'seed' or 'user', got {unit!r}")
-    if np.isnan(a).any() or np.isnan(b).any():
-        raise DataError(f"claim {claim!r}: paired values contain NaN")
-    diff = a - b
-    result = {"claim": claim, "mean_diff": float(diff.mean()) if len(diff) else None, "n_pairs": int(len(diff)),
-              "unit": unit, "test": None, "p_value": None}
-    if len(diff) < 2 or not np.any(diff):
-        return {**result, "verdict": "not comparable"}
-    if unit == "seed":
-        test, p_value = "paired t-test (one-sided)", stats.ttest_rel(a, b, alternative="greater").pvalue
-    else:
-        test, p_value = "Wilcoxon signed-rank (one-sided)", stats.wilcoxon(a, b, alternative="greater").pvalue
-    p_value = float(p_value) if np.isfinite(p_value) else 1.0
-    verdict = "replicated" if diff.mean() > 0 and p_value < alpha else "not replicated"
-    return {**result, "test": test, "p_value": p_value, "verdict": verdict}
 
 
 def verdict_table(verdicts: Iterable[dict]) -> pd.DataFrame:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-from xrec_lib.compare import OUTCOMES as VERDICTS
+from xrec_lib.compare import OUTCOMES
 from xrec_lib.errors import DataError
 from xrec_lib.papers import PAPERS
 from xrec_lib.report_items import ITEMS, NOTEBOOKS, ReportItem, item_ids, items_of
@@ -91,9 +91,9 @@ def _checked_verdicts(notebook: str, key: str, values: Any) -> list[dict[str, An
         raise DataError(f"{notebook}/results.json: metrics[{key!r}] must be a list of verdict dicts "
                         "(xrec_lib.compare.decide output)")
     for verdict in values:
-        if verdict.get("verdict") not in VERDICTS or "claim" not in verdict:
+        if verdict.get("verdict") not in OUTCOMES or "claim" not in verdict:
             raise DataError(f"{notebook}/results.json: metrics[{key!r}] holds {verdict!r}; each verdict needs a "
-                            f"'claim' and a 'verdict' in {VERDICTS}")
+                            f"'claim' and a 'verdict' in {OUTCOMES}")
     return values
 
 
@@ -147,7 +147,7 @@ def resolve_item(item: ReportItem, state: NotebookState, reports_dir: Path) -> I
 
 
 def _verdict_counts(verdicts: list[dict[str, Any]]) -> dict[str, int]:
-    return {outcome: sum(v["verdict"] == outcome for v in verdicts) for outcome in VERDICTS}
+    return {outcome: sum(v["verdict"] == outcome for v in verdicts) for outcome in OUTCOMES}
 
 
 def _number(value: Any, digits: int = 4) -> str:
@@ -289,7 +289,7 @@ def summary_blocks(states: dict[str, NotebookState], outcomes: list[ItemOutcome]
                                  "effect could have been missed); not comparable when the data cannot test it. A study's own "
                                  "additions (claims marked \"our addition\") form a family of their own and are "
                                  "counted apart."]),
-                           Table(["paper", *VERDICTS, "total"], paper_rows,
+                           Table(["paper", *OUTCOMES, "total"], paper_rows,
                                  "verdicts on the papers' claims (notebooks that ran successfully)")]
     rows = []
     for name, state in states.items():
@@ -298,7 +298,7 @@ def summary_blocks(states: dict[str, NotebookState], outcomes: list[ItemOutcome]
         rows.append([Link(name, f"#nb-{name}"), Badge(state.status), _wall_time(state),
                      f"{sum(o.status == 'produced' for o in mine)} / {len(mine)}",
                      *map(str, per_notebook.values())])
-    blocks.append(Table(["notebook", "status", "wall time", "items produced", *VERDICTS], rows, "notebooks"))
+    blocks.append(Table(["notebook", "status", "wall time", "items produced", *OUTCOMES], rows, "notebooks"))
     return blocks
 
 

@@ -3,9 +3,12 @@
 The ablations are trained by the notebooks that reproduce each paper (02: paper 000 Table 2; 03: paper 001
 Fig. 8; 04: paper 002 Tables 2 and 3), from the same library code, and stored per seed in their results
 bundles. This module reads those per-seed rows back, so no model is trained twice, and puts them side by
-side: mean ± std per variant, the paper's value where it prints one, and a verdict per claim from
-:func:`xrec_lib.compare.judge` paired over seeds (one-sided paired t-test; a single seed is "not comparable").
-Run notebooks 02-04 first: a missing bundle is reported, not guessed.
+side: mean ± std per variant, the paper's value where it prints one, and a verdict per claim paired over seeds
+(:func:`xrec_lib.compare.claim_test`, Holm-corrected over each paper's ablation claims by
+:func:`xrec_lib.compare.decide`; a single seed is "not comparable"). The notebooks that trained the ablations
+test the same claims and the report counts theirs, so these are stored under ``ablations/claims`` (not a
+``verdicts`` key): no claim is counted twice. Run notebooks 02-04 first: a missing bundle is reported, not
+guessed.
 """
 
 from __future__ import annotations
