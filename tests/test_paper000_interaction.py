@@ -12,16 +12,19 @@ import torch
 
 from xrec_lib.compare import OUTCOMES
 from xrec_lib.config import load_config
+from xrec_lib.results import ResultsBundle
 from xrec_lib.models.interaction import HEADS
 from xrec_lib.studies.paper000 import head_training
 from xrec_lib.studies.paper000 import interaction as lib
 from xrec_lib.studies.paper000 import interaction_tables as tables
 from xrec_lib.studies.paper000 import tasks as task_lib
+from xrec_lib.training.loop import STOP_REASONS
 
 matplotlib.use("Agg")
 SETTINGS = lib.InteractionSettings(synthetic_scale=0.01, dim=8, encoder_epochs=1, encoder_batch_size=4096,
                                    encoder_max_batches=2, head_epochs=2, head_batch_size=512, n_negatives=1,
-                                   hidden=16, n_candidates=50, ks=(5, 15, 20), curve_users=200, end_to_end=True)
+                                   hidden=16, n_candidates=50, ks=(5, 15, 20), curve_users=200, end_to_end=True,
+                                   patience=1)
 
 
 @pytest.fixture(scope="module")
@@ -57,13 +60,83 @@ def test_metrics_are_probabilities_and_shared_results_agree(study):
 
 def test_verdicts_cover_every_claim(study):
     verdicts = tables.claim_verdicts(study)
-    assert len(verdicts) == len(tables.CLAIMS)
+    assert len(verdicts) == len(tables.claim_pairs())
     assert set(verdicts["verdict"]) <= set(OUTCOMES) and (verdicts["family_size"] == verdicts["family_size"].iloc[0]).all()
     assert (verdicts.loc[verdicts["unit"] == "user", "n_pairs"] > 1).all()
     assert set(verdicts["item"]) == {"fig9", "fig10", "fig11", "fig12", "fig13", "fig14", "table2"}
+    roc = verdicts[verdicts.index.str.contains("AUC|TPR")]
+    assert (roc["verdict"] == "not comparable").all() and (roc["reason"] == "fewer than 2 pairs").all()  # one seed
     records = tables.verdict_records(verdicts)
     assert records[0]["claim"].startswith("Fig. 9(a)") and records[0]["item"] == "fig9"
     assert {"claim", "verdict", "item", "data"} <= set(records[0])
+    assert verdicts.loc["Fig. 9(a): BLA beats BL on NDCG@20 (also Table 2: BLA without attention)",
+                        "paper_gap"] == pytest.approx(0.238 - 0.222)
+
+
+def test_each_claim_once_and_beats_all_against_every_method():
+    pairs = tables.claim_pairs()
+    texts = [text for text, _, _ in pairs]
+    assert len(texts) == len(set(texts))
+    compared = {(claim.better, worse, claim.column.metric, claim.column.k, claim.column.slice, claim.column.scenario)
+                for _, claim, worse in pairs}
+    assert len(compared) == len(pairs)  # no pair of methods is tested twice on the same quantity
+    attention = [(claim.group, claim.better, worse) for _, claim, worse in pairs
+                 if claim.better.endswith("Siamese GCN + BLA") and worse.endswith("Siamese GCN + BL")]
+    assert attention == []  # Table 2's "without attention" row is Fig. 9(a)'s BLA-vs-BL test
+    for source in ("Fig. 12(a)", "Fig. 12(b)", "Fig. 13(b)", "Fig. 14(a)", "Fig. 14(c)"):
+        versus = {worse for _, claim, worse in pairs if claim.source == source}
+        assert versus == set(lib.METHODS) - {"Siamese GCN + BLA"}
+    assert {worse for _, claim, worse in pairs if claim.source == "Fig. 9(a)"} == {"BL", "CNIM", "Gated"}
+
+
+def test_the_notebook_decides_its_claims_as_one_family(study, tmp_path):
+    other = replace(study, data="amazon/x (200 users)")
+    decided = tables.notebook_verdicts(study, other, None)
+    assert list(decided) == ["synthetic", "amazon/x (200 users)"]
+    testable = sum((table["verdict"] != "not comparable").sum() for table in decided.values())
+    assert all((table["family_size"] == testable).all() for table in decided.values())
+    bundle = ResultsBundle(load_config("02_bilinear_attention", "smoke", 0, None, None, str(tmp_path), {}))
+    tables.store_verdicts(decided, bundle)
+    assert {"synthetic/verdicts", "amazon_x/verdicts"} <= set(bundle.metrics)
+
+
+def several_seeds(study, n: int, auc: dict[str, list[float]] | None = None):
+    """``study`` copied to seeds 0..n-1 (the same values), with the given per-seed AUCs of some methods."""
+    roc = pd.concat([study.roc.assign(seed=s) for s in range(n)], ignore_index=True)
+    for model, values in (auc or {}).items():
+        for seed, value in enumerate(values):
+            roc.loc[(roc["model"] == model) & (roc["seed"] == seed), "auc"] = value
+    return replace(study, seeds=tuple(range(n)), roc=roc,
+                   metrics=pd.concat([study.metrics.assign(seed=s) for s in range(n)], ignore_index=True),
+                   references=pd.concat([study.references.assign(seed=s) for s in range(n)], ignore_index=True))
+
+
+@pytest.mark.filterwarnings("ignore:Precision loss occurred")
+def test_runs_at_chance_are_not_comparable(study):
+    auc = {"Siamese GCN + BLA": [0.505, 0.51, 0.49], "MF + MLP": [0.5, 0.51, 0.495]}
+    verdicts = tables.claim_verdicts(several_seeds(study, 3, auc))
+    chance_auc = verdicts.loc["Fig. 14(c): Siamese GCN + BLA beats MF + MLP on AUC"]
+    assert chance_auc["verdict"] == "not comparable" and chance_auc["reason"].startswith("both runs at chance on auc")
+    ranking = tables.claim_verdicts(replace(study, references=study.references.assign(chance=0.0, ideal=1e3)))
+    assert ranking.loc[~ranking.index.str.contains("AUC|TPR"), "reason"].str.startswith("both runs at chance").all()
+
+
+@pytest.mark.filterwarnings("ignore:Precision loss occurred")
+def test_collapsed_seeds_are_flagged_on_auc(study):
+    verdicts = tables.claim_verdicts(several_seeds(study, 4, {"MF + MLP": [0.8, 0.81, 0.5, 0.79]}))
+    assert verdicts.loc["Fig. 14(c): Siamese GCN + BLA beats MF + MLP on AUC", "collapsed"] == ["2 (MF + MLP)"]
+    assert verdicts.loc["Fig. 14(c): Siamese GCN + BLA beats GCN + BL on AUC", "collapsed"] == []
+
+
+def test_every_fit_is_recorded_with_its_stopping_reason(study, tmp_path):
+    stages = [labels["stage"] for labels, _ in study.fits]
+    assert stages.count("encoder") == 5 and stages.count("end-to-end") == 1  # Siamese GCN twice, GCN, GraphSAGE, MF
+    assert stages.count("head") == 2 * len(lib.HEAD_COMPARISON) + 3  # the dot heads have no parameters
+    for _, fit in study.fits:
+        assert fit.module is None and fit.stopped_by in STOP_REASONS and "val_ndcg" in fit.history
+    bundle = ResultsBundle(load_config("02_bilinear_attention", "smoke", 0, None, None, str(tmp_path), {}))
+    tables.record_training(study, bundle)
+    assert len(bundle.training) == len(study.fits) and bundle.training[0]["stage"] == "encoder"
 
 
 def test_table2_per_seed_has_one_row_per_variant_and_seed(study):
@@ -97,13 +170,36 @@ def test_head_training_and_ranking_are_deterministic():
     item_emb = torch.randn(task.train.shape[1], 8, generator=generator)
     runs, histories = [], []
     for _ in range(2):
-        head, history = head_training.fit_head("BLA", user_emb, item_emb, task.train, SETTINGS, seed=3)
+        head, fit = head_training.fit_head("BLA", user_emb, item_emb, task.train, SETTINGS, seed=3)
         runs.append(task_lib.Method("BLA", user_emb, item_emb, head).rank(task, [20], 50).summary()[20])
-        histories.append(history)
+        histories.append(fit.history)
     assert runs[0] == runs[1]
     pd.testing.assert_frame_equal(histories[0].drop(columns=["seconds", "elapsed_s"]),
                                   histories[1].drop(columns=["seconds", "elapsed_s"]))
-    assert list(histories[0]["epoch"]) == [1, 2]  # no validation: the epoch cap ends training
+    assert list(histories[0]["epoch"]) == [1, 2] and fit.stopped_by == "cap"  # no validation: the cap ends it
+
+
+def test_heads_stop_early_on_validation_and_keep_the_best_epoch():
+    torch.set_num_threads(1)
+    task, user_emb, item_emb = random_task_embeddings()
+    scores = iter([0.1, 0.3, 0.2, 0.25, 0.9, 0.9])
+
+    def validate(head, users, items):
+        assert not head.training and users is user_emb
+        return {"ndcg": next(scores)}
+
+    settings = replace(SETTINGS, head_epochs=6, patience=2)
+    _, fit = head_training.fit_head("BL", user_emb, item_emb, task.train, settings, seed=0, validate=validate)
+    assert fit.stopped_by == "patience" and fit.best_epoch == 2 and len(fit.history) == 4
+    assert list(fit.history["val_ndcg"]) == [0.1, 0.3, 0.2, 0.25]
+
+
+def test_validation_task_holds_out_target_training_pairs():
+    task = task_lib.TargetTask.from_dataset(task_lib.synthetic_dataset(SETTINGS.synthetic_scale, "sparse", 1))
+    fitting = task.holdout(0.1, seed=0)
+    assert fitting.train.nnz + fitting.test.nnz == task.train.nnz
+    assert fitting.test.nnz == round(0.1 * task.train.nnz)
+    assert fitting.train.multiply(fitting.test).nnz == 0 and fitting.items is task.items
 
 
 def random_task_embeddings(seed: int = 1):
@@ -138,11 +234,11 @@ def test_head_curve_is_recorded_every_eval_every_epochs():
         calls.append(head.training)
         return {"ndcg": float(len(calls))}
 
-    _, history = head_training.fit_head("Gated", user_emb, item_emb, task.train, settings, seed=0, curve=curve)
+    _, fit = head_training.fit_head("Gated", user_emb, item_emb, task.train, settings, seed=0, curve=curve)
     assert calls == [False, False]  # measured in eval mode after epochs 2 and 4
-    assert list(history["ndcg"].isna()) == [True, False, True, False]
-    dot, empty = head_training.fit_head("dot", user_emb, item_emb, task.train, settings, seed=0, curve=curve)
-    assert not list(dot.parameters()) and empty.empty and len(calls) == 2
+    assert list(fit.history["ndcg"].isna()) == [True, False, True, False]
+    dot, none = head_training.fit_head("dot", user_emb, item_emb, task.train, settings, seed=0, curve=curve)
+    assert not list(dot.parameters()) and none is None and len(calls) == 2
 
 
 def test_end_to_end_training_is_deterministic_and_moves_the_encoder():
@@ -152,8 +248,9 @@ def test_end_to_end_training_is_deterministic_and_moves_the_encoder():
     for _ in range(2):
         encoder, _ = lib.train_with_holdout("Siamese GCN", task.dataset, SETTINGS.encoder_settings(), 0)
         before = encoder.embedding.weight.detach().clone()
-        encoder, head = head_training.fit_end_to_end(encoder, "BLA", task.train, task.items, SETTINGS, seed=0)
+        encoder, head, fit = head_training.fit_end_to_end(encoder, "BLA", task.train, task.items, SETTINGS, seed=0)
         assert not torch.equal(before, encoder.embedding.weight) and not head.training and not encoder.training
+        assert fit.stopped_by == "cap" and len(fit.history) == SETTINGS.head_epochs
         trained.append([p.detach().clone() for p in (*encoder.parameters(), *head.parameters())])
     assert all(torch.equal(a, b) for a, b in zip(*trained))
 
@@ -165,3 +262,4 @@ def test_interaction_settings_read_the_amazon_block(tmp_path):
     assert synthetic.ks == (5, 10, 15, 20, 30) and synthetic.encoder_max_batches is None
     assert (amazon.encoder_epochs, amazon.encoder_max_batches, amazon.max_users, amazon.n_seeds) == (1, 2, 200, 1)
     assert amazon.encoder_settings().max_batches == 2 and amazon.dim == synthetic.dim
+    assert synthetic.encoder_settings().patience == synthetic.patience  # one patience for encoders and heads

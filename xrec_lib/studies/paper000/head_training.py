@@ -1,28 +1,30 @@
 """Paper 000, stage 2: training the interaction heads of notebook 02 with :func:`xrec_lib.training.loop.fit`.
 
 * :class:`HeadObjective` (:func:`fit_head`): a head on frozen embeddings (items = the target products), binary
-  cross-entropy of Eq. 11 (:func:`xrec_lib.models.interaction.head_loss`) on the target-domain training pairs with
-  ``n_negatives`` uniform unobserved target products per positive.
+  cross-entropy of Eq. 11 (:func:`xrec_lib.models.interaction.head_loss`) on the target-domain training pairs of the
+  fitting part with ``n_negatives`` uniform unobserved target products per positive.
 * :class:`EndToEndObjective` (:func:`fit_end_to_end`): encoder and head trained jointly: the same head loss on the
   encoder's current target-product vectors + the encoder's auxiliary loss, one full-graph propagation per batch,
   starting from the encoder's current weights.
 
 An epoch visits every positive pair once in a seeded random order, in batches of ``head_batch_size``; the
 negatives of the whole epoch are drawn at its start (:func:`xrec_lib.training.negatives.sample_negatives`). Batch
-order and negatives come from the objective's own generator, seeded with the run's seed. Both objectives train
-with Adam at ``head_lr`` for ``head_epochs`` epochs with every head given the same seed, optimiser, epochs,
-batches and negatives; there is no validation split, so the epoch cap ends training. Every generator is seeded
-(:func:`xrec_lib.config.seed_everything`) before the head is built, and torch's is not reseeded when training
-starts.
+order and negatives come from the objective's own generator, seeded with the run's seed. Every head is trained the
+same way: Adam at ``head_lr``, at most ``head_epochs`` epochs, early stopping on the ``validate`` measure (the
+caller's validation NDCG@20 of a slice held out from the training pairs) with ``patience`` evaluations without
+improvement, the best parameters restored (:func:`loop_config`); without ``validate`` the epoch cap ends training.
+``curve`` adds after-epoch history columns every ``eval_every`` epochs (e.g. Fig. 9's test NDCG@20); they never
+steer training. Every generator is seeded (:func:`xrec_lib.config.seed_everything`) before the head is built, and
+torch's is not reseeded when training starts.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Callable, Protocol
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 import torch
 from torch import nn
@@ -30,7 +32,7 @@ from torch import nn
 from xrec_lib.config import seed_everything
 from xrec_lib.models.encoders import GraphEncoder
 from xrec_lib.models.interaction import HEADS, InteractionHead, head_loss
-from xrec_lib.training.loop import LoopConfig, Objective, fit
+from xrec_lib.training.loop import FitResult, LoopConfig, Objective, fit
 from xrec_lib.training.negatives import interaction_keys, sample_negatives
 
 
@@ -43,12 +45,16 @@ class HeadSettings(Protocol):
     head_batch_size: int
     head_lr: float
     n_negatives: int  # negatives per positive pair
+    patience: int  # validation evaluations without improvement before stopping
     eval_every: int  # epochs between the points of a curve
     device: str
 
 
 #: Extra history columns of an epoch: ``curve(head)`` with the head in eval mode (e.g. Fig. 9's test NDCG@20).
 Curve = Callable[[InteractionHead], dict[str, float]]
+#: Validation measures ``validate(head, user_emb, item_emb)`` (eval mode; ``item_emb``: the target products) with
+#: an ``"ndcg"`` entry, the metric early stopping follows.
+Validate = Callable[[InteractionHead, torch.Tensor, torch.Tensor], dict[str, float]]
 
 
 class _PairBatches(Objective):
@@ -80,14 +86,18 @@ class HeadObjective(_PairBatches):
     ``eval_every`` epochs."""
 
     def __init__(self, head: InteractionHead, user_emb: torch.Tensor, item_emb: torch.Tensor,
-                 train: sp.csr_matrix, settings: HeadSettings, seed: int, curve: Curve | None = None):
+                 train: sp.csr_matrix, settings: HeadSettings, seed: int, curve: Curve | None = None,
+                 validate: Validate | None = None):
         super().__init__(train, settings.head_batch_size, settings.n_negatives, seed)
         self.module, self.user_emb, self.item_emb = head, user_emb, item_emb
-        self.curve, self.eval_every = curve, settings.eval_every
+        self.curve, self.eval_every, self.validation = curve, settings.eval_every, validate
 
     def loss(self, batch):
         users, positives, negatives = batch
         return head_loss(self.module, self.user_emb[users], self.item_emb[positives], self.item_emb[negatives])
+
+    def validate(self) -> dict[str, float] | None:
+        return None if self.validation is None else self.validation(self.module, self.user_emb, self.item_emb)
 
     def after_epoch(self, epoch: int) -> dict[str, float]:
         if self.curve is None or epoch % self.eval_every:
@@ -100,10 +110,17 @@ class EndToEndObjective(_PairBatches):
     items."""
 
     def __init__(self, encoder: GraphEncoder, head: InteractionHead, train: sp.csr_matrix, items: np.ndarray,
-                 settings: HeadSettings, seed: int):
+                 settings: HeadSettings, seed: int, validate: Validate | None = None):
         super().__init__(train, settings.head_batch_size, settings.n_negatives, seed)
         self.module = nn.ModuleDict({"encoder": encoder, "head": head})
         self.target_items = torch.from_numpy(items)
+        self.validation = validate
+
+    def validate(self) -> dict[str, float] | None:
+        if self.validation is None:
+            return None
+        user_emb, item_emb = self.module["encoder"]()
+        return self.validation(self.module["head"], user_emb, item_emb[self.target_items])
 
     def loss(self, batch):
         users, positives, negatives = batch
@@ -115,29 +132,35 @@ class EndToEndObjective(_PairBatches):
         return loss + aux, {"loss": loss.item(), "aux_loss": aux.item()}
 
 
-def loop_config(settings: HeadSettings, device: str, desc: str) -> LoopConfig:
-    """Adam at ``head_lr`` for ``head_epochs`` epochs, no validation, torch's generator left as it is."""
-    return LoopConfig(max_epochs=settings.head_epochs, lr=settings.head_lr, device=device, desc=desc)
+def loop_config(settings: HeadSettings, device: str, desc: str, validated: bool) -> LoopConfig:
+    """Adam at ``head_lr``, at most ``head_epochs`` epochs; with validation, early stopping on its ``"ndcg"`` with
+    ``patience`` (module docstring). Torch's generator is left as it is."""
+    return LoopConfig(max_epochs=settings.head_epochs, lr=settings.head_lr, patience=settings.patience if validated
+                      else None, monitor="ndcg", mode="max", device=device, desc=desc)
 
 
 def fit_head(name: str, user_emb: torch.Tensor, item_emb: torch.Tensor, train: sp.csr_matrix,
-             settings: HeadSettings, seed: int, curve: Curve | None = None) -> tuple[InteractionHead, pd.DataFrame]:
-    """Head ``name`` trained on frozen embeddings (module docstring), in eval mode, and its per-epoch history
-    (empty for a head without parameters, which is returned untrained)."""
+             settings: HeadSettings, seed: int, curve: Curve | None = None,
+             validate: Validate | None = None) -> tuple[InteractionHead, FitResult | None]:
+    """Head ``name`` trained on frozen embeddings (module docstring), in eval mode (best validation parameters),
+    and its fit (module dropped); a head without parameters is returned untrained, with None."""
     seed_everything(seed)
     head = HEADS.build(name, user_emb.shape[1], settings.hidden).to(user_emb.device)
     if not list(head.parameters()):
-        return head.eval(), pd.DataFrame()
-    objective = HeadObjective(head, user_emb, item_emb, train, settings, seed, curve)
-    result = fit(objective, loop_config(settings, user_emb.device.type, f"head {name}"))
-    return result.module, result.history
+        return head.eval(), None
+    objective = HeadObjective(head, user_emb, item_emb, train, settings, seed, curve, validate)
+    result = fit(objective, loop_config(settings, user_emb.device.type, f"head {name}", validate is not None))
+    return result.module, replace(result, module=None)
 
 
 def fit_end_to_end(encoder: GraphEncoder, head_name: str, train: sp.csr_matrix, items: np.ndarray,
-                   settings: HeadSettings, seed: int) -> tuple[GraphEncoder, InteractionHead]:
-    """Encoder and head ``head_name`` trained jointly (module docstring), both returned in eval mode."""
+                   settings: HeadSettings, seed: int,
+                   validate: Validate | None = None) -> tuple[GraphEncoder, InteractionHead, FitResult]:
+    """Encoder and head ``head_name`` trained jointly (module docstring), both returned in eval mode (best
+    validation parameters), and the fit (module dropped)."""
     seed_everything(seed)
     head = HEADS.build(head_name, settings.dim, settings.hidden)
-    objective = EndToEndObjective(encoder, head, train, items, settings, seed)
-    fit(objective, loop_config(settings, settings.device, f"{type(encoder).__name__} + {head_name}"))
-    return encoder, head
+    objective = EndToEndObjective(encoder, head, train, items, settings, seed, validate)
+    result = fit(objective, loop_config(settings, settings.device, f"{type(encoder).__name__} + {head_name}",
+                                        validate is not None))
+    return encoder.eval(), head.eval(), replace(result, module=None)

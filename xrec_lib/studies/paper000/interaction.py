@@ -3,29 +3,40 @@
 Runs the experiments of notebook ``02_bilinear_attention`` (Fig. 9-14 and Table 2 of paper 000); the task, slices
 and ROC pairs are defined in :mod:`xrec_lib.studies.paper000.tasks`, the head training in
 :mod:`xrec_lib.studies.paper000.head_training`, the tables and verdicts built from a :class:`StudyResult` in
-:mod:`xrec_lib.studies.paper000.interaction_tables`. Protocol, per seed and data set:
+:mod:`xrec_lib.studies.paper000.interaction_tables`. Protocol, per seed and data set (each synthetic seed draws its
+own data set):
 
 * **Encoders** (offline stage) are trained exactly as in notebook 01
-  (:func:`xrec_lib.studies.paper000.representation.train_with_holdout`: losses, early stopping on a held-out slice
-  of the training interactions): Siamese GCN (with the cross-domain alignment loss), GCN and GraphSAGE on the
-  heterogeneous training graph (users, products, suppliers, sellers), MF on the user-product interactions only.
+  (:func:`xrec_lib.studies.paper000.representation.train_with_holdout`: BPR for all, the Siamese GCN with its
+  cross-domain alignment loss, early stopping on target-domain validation NDCG@20 of a held-out slice of the
+  training interactions, the same ``patience`` as the heads): Siamese GCN, GCN and GraphSAGE on the heterogeneous
+  training graph (users, products, suppliers, sellers), MF on the user-product interactions only.
 * **Heads** (online stage, :mod:`xrec_lib.models.interaction`) are trained on the frozen embeddings with binary
   cross-entropy on the target-domain training pairs and ``n_negatives`` uniform unobserved target products per
-  positive (:func:`~xrec_lib.studies.paper000.head_training.fit_head`); every head gets the same seed, optimiser
-  (Adam, ``head_lr``), epochs, batches and negatives.
-  :func:`~xrec_lib.studies.paper000.head_training.fit_end_to_end` trains encoder and head jointly instead.
+  positive (:func:`~xrec_lib.studies.paper000.head_training.fit_head`). A seeded ``val_fraction`` of those pairs is
+  held out (:meth:`~xrec_lib.studies.paper000.tasks.TargetTask.holdout`); every head gets the same seed, optimiser
+  (Adam, ``head_lr``), epoch cap (``head_epochs``), batches, negatives and early stopping (validation NDCG@20 of
+  the two-stage ranking, ``patience``). :func:`~xrec_lib.studies.paper000.head_training.fit_end_to_end` trains
+  encoder and head jointly instead, with the same validation and stopping rule. The validation pairs stay in the
+  graph the encoders propagate over, so validation scores are optimistic, alike for every head; they only decide
+  when to stop.
 * **Ranking** with a head (:class:`~xrec_lib.studies.paper000.tasks.Method`) uses the two-stage path of
   :mod:`xrec_lib.serving`: the ``n_candidates`` (``C``) products with the largest inner product, reranked by the
-  head; dot-product methods rank every product.
+  head; dot-product methods rank every product. Training items (all of them) are excluded.
 * **ROC** (Fig. 11(b), 14(c)): pooled over the pairs of :func:`~xrec_lib.studies.paper000.tasks.roc_pairs`, scored
   by the head (or inner product).
+* **Reference levels**: a random and a perfect ranking of each task
+  (:func:`~xrec_lib.studies.paper000.tasks.reference_rows`), for the verdicts' at-chance rule.
+
+Every fit (encoders, heads, end-to-end; :class:`~xrec_lib.training.loop.FitResult` with the module dropped) is
+kept with its labels in :attr:`StudyResult.fits`.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -38,9 +49,10 @@ from xrec_lib.evaluate import global_auc, roc_points, tpr_at_fpr
 from xrec_lib.models.interaction import InteractionHead
 from xrec_lib.studies.paper000.head_training import fit_end_to_end, fit_head
 from xrec_lib.studies.paper000.representation import RepresentationSettings, train_with_holdout
-from xrec_lib.studies.paper000.tasks import (RANKING_METRICS, Method, Slices, TargetTask, binary, roc_pairs,
-                                             subsample_users, synthetic_dataset)
+from xrec_lib.studies.paper000.tasks import (RANKING_METRICS, Method, Slices, TargetTask, binary, reference_rows,
+                                             roc_pairs, subsample_users, synthetic_dataset)
 from xrec_lib.training.encoders import embeddings
+from xrec_lib.training.loop import FitResult
 
 HEAD_COMPARISON = ("BLA", "BL", "CNIM", "Gated")
 #: Fig. 12-14 methods: (paper's name, encoder, head).
@@ -64,7 +76,11 @@ class InteractionSettings(Settings):
         synthetic_scale: paper-preset counts times this.
         dim, n_layers, encoder_epochs, encoder_batch_size, encoder_lr, encoder_max_batches: the encoders and
             their training budget (:meth:`encoder_settings`).
-        head_epochs, head_batch_size, head_lr, hidden, n_negatives: the heads and their training.
+        head_epochs, head_batch_size, head_lr, hidden, n_negatives: the heads and their training (``head_epochs``
+            is the cap).
+        patience: validation evaluations without improvement before any model of the notebook (encoder, head,
+            end-to-end) stops; val_fraction: share of the training pairs held out for it.
+        alignment_weight: the Siamese GCN's alignment-loss weight (as in notebook 01, per data set).
         n_candidates: ``C``, products retrieved by inner product and reranked by a head.
         ks: cut-offs of every ranking metric.
         eval_every, curve_users: epochs between the points of Fig. 9's curves, and the users they are measured on.
@@ -92,6 +108,9 @@ class InteractionSettings(Settings):
     head_lr: float = 0.003
     hidden: int = 64
     n_negatives: int = 4
+    patience: int = 3
+    val_fraction: float = 0.1
+    alignment_weight: float = 0.1
     n_candidates: int = 200
     ks: tuple[int, ...] = (5, 10, 15, 20, 30)
     eval_every: int = 1
@@ -109,11 +128,14 @@ class InteractionSettings(Settings):
         object.__setattr__(self, "ks", tuple(self.ks))
 
     def encoder_settings(self) -> RepresentationSettings:
-        """The notebook-01 settings every encoder is trained with: ``dim``, ``n_layers`` and the encoder budget
-        (at most ``encoder_epochs`` epochs of ``encoder_max_batches`` batches), notebook 01's defaults otherwise."""
+        """The notebook-01 settings every encoder is trained with: ``dim``, ``n_layers``, the encoder budget (at
+        most ``encoder_epochs`` epochs of ``encoder_max_batches`` batches), ``patience``, ``val_fraction`` and
+        ``alignment_weight``, notebook 01's defaults otherwise."""
         return RepresentationSettings(dim=self.dim, n_layers=self.n_layers, epochs=self.encoder_epochs,
                                       batch_size=self.encoder_batch_size, lr=self.encoder_lr,
-                                      max_batches=self.encoder_max_batches, device=self.device)
+                                      max_batches=self.encoder_max_batches, patience=self.patience,
+                                      val_fraction=self.val_fraction, alignment_weight=self.alignment_weight,
+                                      device=self.device)
 
 
 # ------------------------------------------------------------------------------------------ one seed
@@ -126,6 +148,8 @@ class SeedRecords:
     roc: list[dict]
     roc_curves: dict
     per_user: dict
+    references: list[dict] = field(default_factory=list)
+    fits: list[tuple[dict, FitResult]] = field(default_factory=list)
 
 
 class SeedRun:
@@ -137,13 +161,39 @@ class SeedRun:
         self.records = SeedRecords([], [], [], {}, {})
         self._encoders: dict = {}
         self._ranked: dict = {}
+        self._fitting: dict = {}
+
+    def _labels(self, scenario: str, stage: str, model: str) -> dict:
+        return {"data": self.data, "scenario": scenario, "stage": stage, "model": model, "seed": self.seed}
+
+    def encoder(self, scenario: str, task: TargetTask, encoder: str):
+        """``(model, user_emb, target item_emb)`` of ``encoder`` trained on ``task``'s data (once per scenario)."""
+        if (scenario, encoder) not in self._encoders:
+            model, result = train_with_holdout(encoder, task.dataset, self.settings.encoder_settings(), self.seed)
+            self.records.fits.append((self._labels(scenario, "encoder", encoder), result))
+            user_emb, item_emb = embeddings(model)
+            self._encoders[scenario, encoder] = (model, user_emb, item_emb[torch.from_numpy(task.items)])
+        return self._encoders[scenario, encoder]
 
     def embeddings(self, scenario: str, task: TargetTask, encoder: str) -> tuple[torch.Tensor, torch.Tensor]:
-        if (scenario, encoder) not in self._encoders:
-            model, _ = train_with_holdout(encoder, task.dataset, self.settings.encoder_settings(), self.seed)
-            user_emb, item_emb = embeddings(model)
-            self._encoders[scenario, encoder] = (user_emb, item_emb[torch.from_numpy(task.items)])
-        return self._encoders[scenario, encoder]
+        return self.encoder(scenario, task, encoder)[1:]
+
+    def fitting(self, scenario: str, task: TargetTask) -> TargetTask:
+        """The validation task of ``scenario`` (held-out target training pairs; the same for every head)."""
+        if scenario not in self._fitting:
+            self._fitting[scenario] = task.holdout(self.settings.val_fraction, self.seed)
+        return self._fitting[scenario]
+
+    def validation(self, scenario: str, task: TargetTask, head_name: str):
+        """Validation NDCG@20 and MAP@20 of a head: two-stage ranking of the held-out pairs (fitting part
+        excluded)."""
+        fitting = self.fitting(scenario, task)
+
+        def validate(head: InteractionHead, user_emb: torch.Tensor, item_emb: torch.Tensor) -> dict[str, float]:
+            summary = Method(head_name, user_emb, item_emb, head).rank(fitting, [20],
+                                                                      self.settings.n_candidates).summary()[20]
+            return {"ndcg": summary["ndcg"], "map": summary["map"]}
+        return validate
 
     def evaluate(self, scenario: str, task: TargetTask, slices: Slices | None, group: str, label: str,
                  encoder: str, head: str) -> None:
@@ -153,19 +203,36 @@ class SeedRun:
             user_emb, item_emb = self.embeddings(scenario, task, encoder)
             with_curve = scenario == "standard" and encoder == "Siamese GCN" and head in HEAD_COMPARISON
             curve = self._curve(task, head, user_emb, item_emb) if with_curve else None
-            trained, history = fit_head(head, user_emb, item_emb, task.train, self.settings, self.seed, curve)
+            trained, result = fit_head(head, user_emb, item_emb, self.fitting(scenario, task).train, self.settings,
+                                       self.seed, curve, self.validation(scenario, task, head))
+            if result is not None:
+                self.records.fits.append((self._labels(scenario, "head", f"{encoder} + {head}"), result))
             if with_curve:
-                self._record_curve(scenario, head, history)
+                self._record_curve(scenario, head, result.history)
             self._ranked[key] = self._measure(task, slices, Method(label, user_emb, item_emb, trained))
         self._record(scenario, group, label, *self._ranked[key])
 
     def evaluate_end_to_end(self, task: TargetTask) -> None:
-        """Table 2's extra row: Siamese GCN + BLA trained jointly from the BPR-trained encoder."""
-        encoder, _ = train_with_holdout("Siamese GCN", task.dataset, self.settings.encoder_settings(), self.seed)
-        encoder, head = fit_end_to_end(encoder, "BLA", task.train, task.items, self.settings, self.seed)
+        """Table 2's extra row: Siamese GCN + BLA trained jointly, starting from the trained Siamese GCN encoder,
+        which is trained further in place (its frozen vectors, already taken, stay as they are; the encoder is
+        not used again)."""
+        encoder, user_emb, item_emb = self.encoder("standard", task, "Siamese GCN")
+        if encoder is None:
+            raise RuntimeError("the Siamese GCN encoder of this seed was already trained end to end")
+        self._encoders["standard", "Siamese GCN"] = (None, user_emb, item_emb)
+        fitting = self.fitting("standard", task)
+        encoder, head, result = fit_end_to_end(encoder, "BLA", fitting.train, task.items, self.settings, self.seed,
+                                               self.validation("standard", task, "BLA"))
+        self.records.fits.append((self._labels("standard", "end-to-end", END_TO_END_ROW), result))
         user_emb, item_emb = embeddings(encoder)
         method = Method(END_TO_END_ROW, user_emb, item_emb[torch.from_numpy(task.items)], head)
         self._record("standard", "ablation", END_TO_END_ROW, *self._measure(task, None, method))
+
+    def add_references(self, scenario: str, task: TargetTask, slices: Slices | None) -> None:
+        """Chance and ideal levels of every metric of ``scenario``
+        (:func:`~xrec_lib.studies.paper000.tasks.reference_rows`)."""
+        self.records.references += [{"data": self.data, "scenario": scenario, "seed": self.seed, **row}
+                                    for row in reference_rows(task, slices, self.settings.ks, self.seed)]
 
     def _curve(self, task: TargetTask, head_name: str, user_emb: torch.Tensor, item_emb: torch.Tensor):
         """Fig. 9's per-epoch NDCG@20 and MAP@20 of a head on ``curve_users`` seeded random users."""
@@ -215,6 +282,7 @@ def run_seed(data: str, tasks: dict[str, TargetTask], settings: InteractionSetti
     task = tasks["standard"]
     slices = Slices.of(task, settings.high_value_share, settings.cold_start_max)
     for scenario, scenario_task in tasks.items():
+        run.add_references(scenario, scenario_task, slices if scenario == "standard" else None)
         for head in HEAD_COMPARISON:
             run.evaluate(scenario, scenario_task, slices if scenario == "standard" else None, "heads", head,
                          "Siamese GCN", head)
@@ -233,7 +301,8 @@ class StudyResult:
     """All seeds of one data set: long-format ``metrics`` (data, scenario, group, model, seed, slice, k, metric,
     value), per-epoch ``curves``, per-method ``roc`` (auc, tpr_at_fpr_0.2), the first seed's ROC curves
     (scenario, group, model, fpr, tpr) and per-user values (for user-level verdicts when only one seed ran), the
-    settings and the wall time."""
+    settings, the wall time, the ``references`` (data, scenario, seed, slice, k, metric, chance, ideal) and the
+    ``fits`` ((labels, FitResult) of every training run)."""
 
     data: str
     metrics: pd.DataFrame
@@ -244,6 +313,8 @@ class StudyResult:
     seeds: tuple[int, ...]
     settings: InteractionSettings
     seconds: float
+    references: pd.DataFrame = field(default_factory=pd.DataFrame)
+    fits: list[tuple[dict, FitResult]] = field(default_factory=list)
 
 
 def collect_study(data: str, records: list[SeedRecords], seeds, settings: InteractionSettings,
@@ -256,7 +327,9 @@ def collect_study(data: str, records: list[SeedRecords], seeds, settings: Intera
     return StudyResult(data, pd.DataFrame([r for rec in records for r in rec.metrics]),
                        pd.DataFrame([r for rec in records for r in rec.curves]),
                        pd.DataFrame([r for rec in records for r in rec.roc]), roc_curves, records[0].per_user,
-                       tuple(seeds), settings, time.perf_counter() - started)
+                       tuple(seeds), settings, time.perf_counter() - started,
+                       pd.DataFrame([r for rec in records for r in rec.references]),
+                       [fit for rec in records for fit in rec.fits])
 
 
 def run_synthetic_study(cfg: RunConfig) -> StudyResult:

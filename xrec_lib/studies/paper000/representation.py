@@ -2,33 +2,41 @@
 
 Protocol, per dataset and seed (:func:`train_with_holdout`, :func:`run_representation`):
 
-1. A seeded ``val_fraction`` of the training interactions is held out for early stopping
-   (:func:`xrec_lib.training.encoders.holdout_dataset`); models are fitted on the graph of the rest.
-2. Each encoder (built by :data:`xrec_lib.models.encoders.ENCODERS`) is trained by
-   :func:`xrec_lib.training.encoders.train_encoder` (same loop, same negatives sampler, same budget):
-   Siamese GCN with the pairwise loss of eq. (4) (``siamese_loss``) plus its cross-domain alignment loss;
-   GCN / GraphSAGE / RGCN with ``baseline_loss`` (default: pointwise BCE, the usual link-prediction training of
-   these encoders, which learns "global" representations rather than optimising the ranking directly, the
-   distinction the paper's Discussion draws); LightGCN and MF with BPR as published.
-   Graphs: Siamese GCN, GCN, GraphSAGE and RGCN see the heterogeneous graph of Fig. 2 (suppliers and sellers
-   included when the data has them; GCN/GraphSAGE/Siamese GCN as one homogeneous node set, RGCN with typed
+1. **Data.** Each seed draws its own synthetic dataset (the generator seeded with the seed, :func:`run_synthetic`)
+   and its own initialisation; the Amazon pair is one fixed dataset, so there a seed varies the initialisation,
+   the validation slice and the batches only.
+2. **Validation slice.** A seeded ``val_fraction`` of the training interactions (both domains) is held out for
+   early stopping (:func:`xrec_lib.training.encoders.holdout_dataset`); models are fitted on the graph of the rest.
+3. **Training.** Every encoder (built by :data:`xrec_lib.models.encoders.ENCODERS`) is trained by the one loop
+   (:func:`xrec_lib.training.loop.fit` with :class:`TargetDomainObjective`) with the same ranking loss (``loss``:
+   BPR, eq. (4) of the paper), negatives sampler, learning rate, epoch cap and patience; early stopping follows
+   validation NDCG@20 over the target-domain products, the best parameters are restored. The Siamese GCN adds its
+   cross-domain alignment loss (Fig. 5); everything else about it is the GCN of eq. (1) on the same graph
+   (:mod:`xrec_lib.models.siamese_gcn`), so "Siamese GCN beats GCN" is the ablation "GCN + BPR + alignment beats
+   GCN + BPR". Graphs: Siamese GCN, GCN, GraphSAGE and RGCN see the heterogeneous graph of Fig. 2 (suppliers and
+   sellers included when the data has them; GCN/GraphSAGE/Siamese GCN as one homogeneous node set, RGCN with typed
    relations); LightGCN and MF see the user-product interactions only.
-3. The best-validation parameters are evaluated by full ranking over the evaluated products, training items
-   excluded, on the full training graph, at K = 5..30. The paper does not state K for HR/recall (Fig. 6) and
-   MAP (Fig. 7b); we report them at K = 20.
+4. **Evaluation** on the sparse B2C target domain the paper is about: the best-validation parameters, on the full
+   training graph, rank the target-domain products only (training items excluded) against the target-domain test
+   interactions, at K = 5..30. The paper does not state K for HR/recall (Fig. 6) and MAP (Fig. 7b); we report
+   them at K = 20. A random and a perfect ranking of the same task give every metric's chance and ideal levels
+   (:func:`xrec_lib.studies.paper000.verdicts.reference_results`) for the verdicts' at-chance rule.
 
-The tables and verdicts of these runs are built in :mod:`xrec_lib.studies.paper000.representation_tables`.
-:func:`store_siamese_embeddings` / :func:`load_siamese_embeddings` keep trained Siamese GCN vectors in the package
-cache (:mod:`xrec_lib.data.cache`) for the interaction-layer notebook.
+Every fit (:class:`~xrec_lib.training.loop.FitResult`, module dropped) is kept in :attr:`RepresentationRun.fits`
+with its labels, for :meth:`xrec_lib.results.ResultsBundle.add_training`. The tables and verdicts of these runs are
+built in :mod:`xrec_lib.studies.paper000.representation_tables`. :func:`store_siamese_embeddings` /
+:func:`load_siamese_embeddings` keep trained Siamese GCN vectors in the package cache (:mod:`xrec_lib.data.cache`).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
-from typing import Any, Iterable
+import math
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 import torch
 
 from xrec_lib.config import RunConfig, Settings, seed_everything
@@ -41,7 +49,10 @@ from xrec_lib.evaluate import SampledCandidates, embedding_candidate_scorer, eva
 from xrec_lib.models import CrossDomainViews, GraphData, GraphEncoder, SiameseGCN
 from xrec_lib.models.encoders import ENCODERS
 from xrec_lib.results import ResultsBundle, to_jsonable
-from xrec_lib.training.encoders import EncoderTrainConfig, embeddings, holdout_dataset, train_encoder
+from xrec_lib.studies.paper000.verdicts import reference_results
+from xrec_lib.training.encoders import (HISTORY_COLUMNS, EncoderObjective, EncoderTrainConfig, embeddings,
+                                        holdout_dataset)
+from xrec_lib.training.loop import FitResult, fit
 
 MODELS = ("GCN", "GraphSAGE", "RGCN", "Siamese GCN", "LightGCN", "MF")
 KS = (5, 10, 15, 20, 25, 30)
@@ -61,18 +72,17 @@ class RepresentationSettings(Settings):
     (``RepresentationSettings.from_config(cfg, "amazon")``): the budget (``epochs``, ``max_batches``), the number of
     seeds and the alignment weight. The alignment weight is set per dataset: the InfoNCE term is scale-free while
     the ranking loss starts near ``ln 2`` with near-zero gradients, so a weight that helps on the synthetic data can
-    dominate the first steps on Amazon Elec->Phone and lower both the validation NDCG and the test HR (documented
-    in the profile).
+    dominate the first steps on Amazon Elec->Phone (documented in the profile).
 
     Attributes:
         synthetic_scale: paper-preset counts times this (:func:`scaled_synthetic_config`).
         n_seeds: the run's seeds used at most (None: all of them).
         dim, n_layers, lightgcn_layers, rgcn_bases, alignment_weight, temperature: the encoders' sizes
             (:class:`xrec_lib.models.encoders.EncoderSizes`).
-        epochs, batch_size, lr, l2, patience, max_batches: the training budget
-            (:class:`xrec_lib.training.encoders.EncoderTrainConfig`).
+        epochs, batch_size, lr, l2, patience, max_batches: the training budget, the same for every encoder
+            (:class:`xrec_lib.training.encoders.EncoderTrainConfig`; ``epochs`` is the cap).
         val_fraction: share of the training interactions held out for early stopping.
-        baseline_loss: ranking loss of GCN, GraphSAGE and RGCN; siamese_loss: that of the Siamese GCN.
+        loss: the ranking loss of every encoder (``"bpr"``: eq. (4) of the paper).
         device: ``"cpu"`` or ``"cuda"``.
     """
 
@@ -90,16 +100,15 @@ class RepresentationSettings(Settings):
     patience: int = 3
     val_fraction: float = 0.1
     max_batches: int | None = None
-    baseline_loss: str = "bce"
-    siamese_loss: str = "bpr"
+    loss: str = "bpr"
     alignment_weight: float = 0.1
     temperature: float = 0.2
     rgcn_bases: int = 4
     device: str = "cpu"
 
-    def train_config(self, loss: str, seed: int) -> EncoderTrainConfig:
-        return EncoderTrainConfig(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr, loss=loss, l2=self.l2,
-                                  patience=self.patience, max_batches=self.max_batches, seed=seed,
+    def train_config(self, seed: int) -> EncoderTrainConfig:
+        return EncoderTrainConfig(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr, loss=self.loss,
+                                  l2=self.l2, patience=self.patience, max_batches=self.max_batches, seed=seed,
                                   device=self.device)
 
 
@@ -111,9 +120,12 @@ class RepresentationRun:
         label: data label used in titles ("synthetic, sparse", "Amazon Elec->Phone").
         metrics: one row per (seed, model, k): the mean of every metric over evaluated users + coverage.
         per_user: one row per (seed, model, k, user) at the claims' cut-offs (for per-user verdicts).
-        history: per-epoch training history with seed and model columns.
+        history: per-epoch training history with seed and model columns (``best``: the restored epoch).
         sampled: sampled-protocol HR@10 / NDCG@10 per (seed, model), or None when the data defines no negatives.
-        embeddings: ``{(model, seed): (user_emb, item_emb)}`` of the trained Siamese GCN.
+        embeddings: ``{(model, seed): (user_emb, item_emb)}`` of the trained Siamese GCN (every product).
+        references: one row per (seed, k, metric): ``chance`` and ``ideal`` (a random and a perfect ranking of the
+            same task).
+        fits: ``(labels, FitResult)`` of every training run (labels: data, model, seed; module dropped).
     """
 
     label: str
@@ -122,6 +134,13 @@ class RepresentationRun:
     history: pd.DataFrame
     sampled: pd.DataFrame | None
     embeddings: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]]
+    references: pd.DataFrame = field(default_factory=pd.DataFrame)
+    fits: list[tuple[dict, FitResult]] = field(default_factory=list)
+
+    def record_training(self, bundle: ResultsBundle) -> None:
+        """Every fit into ``bundle`` (:meth:`~xrec_lib.results.ResultsBundle.add_training`)."""
+        for labels, result in self.fits:
+            bundle.add_training(result, **labels)
 
 
 def scaled_synthetic_config(scale: float, scenario: str) -> SyntheticCrossDomainConfig:
@@ -136,62 +155,95 @@ def scaled_synthetic_config(scale: float, scenario: str) -> SyntheticCrossDomain
                                                         for name in counts})
 
 
-def model_loss(name: str, settings: RepresentationSettings) -> str:
-    """The training loss of each model (module docstring)."""
-    if name == "Siamese GCN":
-        return settings.siamese_loss
-    return settings.baseline_loss if name in HETEROGENEOUS else "bpr"
+def domain_items(dataset: CrossDomainDataset, domain: int | None = TARGET) -> np.ndarray:
+    """Ids of the products of ``domain`` (None: every product)."""
+    return np.arange(dataset.n_products) if domain is None else np.flatnonzero(dataset.product_domain == domain)
 
 
-def train_with_holdout(name: str, dataset: CrossDomainDataset, settings: RepresentationSettings,
-                       seed: int) -> tuple[GraphEncoder, pd.DataFrame]:
-    """Train the encoder ``name`` (steps 1-2 of the protocol); returns it on the full training graph and its
-    history (column ``best``: the epoch whose parameters were restored)."""
+class TargetDomainObjective(EncoderObjective):
+    """:class:`~xrec_lib.training.encoders.EncoderObjective` whose validation ranks the products ``items`` only
+    (the target domain): NDCG@``monitor_k`` and recall of the held-out interactions with those products."""
+
+    def __init__(self, model: GraphEncoder, train: sp.csr_matrix, valid: sp.spmatrix, config: EncoderTrainConfig,
+                 items: np.ndarray):
+        super().__init__(model, train, valid, config)
+        self.eval_items = torch.from_numpy(items)
+        self.valid_items = sp.csr_matrix(valid)[:, items]
+        self.exclude_items = train[:, items]
+        if self.valid_items.nnz == 0:
+            raise DataError("the validation slice holds no interaction with the evaluated products; raise "
+                            "val_fraction or the data scale")
+
+    def validate(self) -> dict[str, float]:
+        user_emb, item_emb = embeddings(self.module)
+        k = self.config.monitor_k
+        summary = evaluate_embeddings(user_emb, item_emb[self.eval_items.to(item_emb.device)], self.valid_items,
+                                      self.exclude_items, [k]).summary()[k]
+        return {"ndcg": summary["ndcg"], "recall": summary["recall"]}
+
+
+def train_with_holdout(name: str, dataset: CrossDomainDataset, settings: RepresentationSettings, seed: int,
+                       domain: int | None = TARGET) -> tuple[GraphEncoder, FitResult]:
+    """Train the encoder ``name`` (steps 2-3 of the protocol); returns it on the full training graph and its fit
+    (module dropped; history column ``best``: the epoch whose parameters were restored)."""
     seed_everything(seed)
     fitting = holdout_dataset(dataset, settings.val_fraction, seed)
     side_nodes = name in HETEROGENEOUS
-    views = CrossDomainViews.from_interactions(fitting.interaction_matrix("train"), dataset.product_domain) \
-        if name == "Siamese GCN" else None
+    train = sp.csr_matrix(fitting.interaction_matrix("train"))
+    views = CrossDomainViews.from_interactions(train, dataset.product_domain) if name == "Siamese GCN" else None
     model = ENCODERS.build(name, GraphData.from_dataset(fitting, side_nodes), settings, views)
-    result = train_encoder(model, fitting.interaction_matrix("train"), fitting.interaction_matrix("test"),
-                           settings.train_config(model_loss(name, settings), seed))
+    config = settings.train_config(seed)
+    objective = TargetDomainObjective(model, train, fitting.interaction_matrix("test"), config,
+                                      domain_items(dataset, domain))
+    result = fit(objective, config.loop(), on_epoch=config.on_epoch)
+    for column in HISTORY_COLUMNS:
+        if column not in result.history:
+            result.history[column] = math.nan
     model.set_graph(GraphData.from_dataset(dataset, side_nodes))
     if isinstance(model, SiameseGCN):
         model.set_views(CrossDomainViews.from_interactions(dataset.interaction_matrix("train"), dataset.product_domain))
-    return model, result.history.assign(best=lambda h: h["epoch"] == result.best_epoch)
+    history = result.history.assign(best=lambda h: h["epoch"] == result.best_epoch)
+    return model, replace(result, module=None, history=history)
 
 
-def run_representation(dataset: CrossDomainDataset, settings: RepresentationSettings, seeds: Iterable[int],
-                       label: str, models: Iterable[str] = MODELS, ks: Iterable[int] = KS,
-                       eval_domain: int | None = None) -> RepresentationRun:
+def run_representation(data: CrossDomainDataset | Callable[[int], CrossDomainDataset],
+                       settings: RepresentationSettings, seeds: Iterable[int], label: str,
+                       models: Iterable[str] = MODELS, ks: Iterable[int] = KS,
+                       domain: int | None = TARGET) -> RepresentationRun:
     """Train and evaluate every model for every seed (module docstring).
 
-    ``eval_domain`` restricts ranking to the products of one domain (e.g. ``TARGET`` for Amazon Elec->Phone).
+    ``data`` is one dataset for every seed, or a function of the seed that draws it. ``domain`` is the domain whose
+    products are ranked and whose test interactions are scored (None: every product).
     """
-    ks = sorted(ks)
-    items = np.arange(dataset.n_products) if eval_domain is None else np.flatnonzero(dataset.product_domain ==
-                                                                                    eval_domain)
-    test = dataset.interaction_matrix("test")[:, items]
-    exclude = dataset.interaction_matrix("train")[:, items]
-    if test.nnz == 0:
-        raise DataError(f"{dataset.name}: no test interaction among the evaluated products")
-    metric_rows, user_frames, histories, sampled_rows, stored = [], [], [], [], {}
+    ks, models = sorted(ks), list(models)
+    metric_rows, user_frames, histories, sampled_rows, reference_rows, fits, stored = [], [], [], [], [], [], {}
     for seed in seeds:
+        dataset = data(seed) if callable(data) else data
+        items = domain_items(dataset, domain)
+        test = dataset.interaction_matrix("test")[:, items]
+        exclude = dataset.interaction_matrix("train")[:, items]
+        if test.nnz == 0:
+            raise DataError(f"{dataset.name}: no test interaction among the evaluated products")
+        chance, ideal = (r.summary() for r in reference_results(test, exclude, ks, seed))
+        reference_rows += [{"seed": seed, "k": k, "metric": m, "chance": chance[k][m], "ideal": ideal[k][m]}
+                           for k in ks for m in METRICS]
         for name in models:
-            model, history = train_with_holdout(name, dataset, settings, seed)
+            model, result = train_with_holdout(name, dataset, settings, seed, domain)
+            fits.append(({"data": label, "model": name, "seed": seed}, result))
             user_emb, item_emb = embeddings(model)
-            result = evaluate_embeddings(user_emb, item_emb[torch.from_numpy(items).to(item_emb.device)], test,
+            ranked = evaluate_embeddings(user_emb, item_emb[torch.from_numpy(items).to(item_emb.device)], test,
                                          exclude, ks)
-            metric_rows += [{"seed": seed, "model": name, "k": k, **values} for k, values in result.summary().items()]
-            user_frames.append(_per_user(result, seed, name, [k for k in ks if k in (15, CLAIM_K)]))
-            histories.append(history.assign(seed=seed, model=name))
+            metric_rows += [{"seed": seed, "model": name, "k": k, **values} for k, values in ranked.summary().items()]
+            user_frames.append(_per_user(ranked, seed, name, [k for k in ks if k in (15, CLAIM_K)]))
+            histories.append(result.history.assign(seed=seed, model=name))
             if dataset.sampled_negatives is not None:
                 sampled_rows.append({"seed": seed, "model": name, **sampled_protocol(dataset, user_emb, item_emb)})
             if name == "Siamese GCN":
                 stored[(name, seed)] = (user_emb.cpu().numpy(), item_emb.cpu().numpy())
     return RepresentationRun(label, pd.DataFrame(metric_rows), pd.concat(user_frames, ignore_index=True),
                              pd.concat(histories, ignore_index=True),
-                             pd.DataFrame(sampled_rows) if sampled_rows else None, stored)
+                             pd.DataFrame(sampled_rows) if sampled_rows else None, stored,
+                             pd.DataFrame(reference_rows), fits)
 
 
 def _per_user(result, seed: int, model: str, ks: list[int]) -> pd.DataFrame:
@@ -255,25 +307,33 @@ def load_siamese_embeddings(dataset: CrossDomainDataset, settings: Representatio
 # ------------------------------------------------------------------------------------------ notebook steps
 def run_synthetic(config: RunConfig, scenario: str, bundle: ResultsBundle) -> tuple[CrossDomainDataset,
                                                                                    RepresentationRun]:
-    """Paper-shaped synthetic data of ``scenario`` (scaled by the profile's ``synthetic_scale``; generator seed =
-    the run's first seed) and the comparison over the run's seeds; the dataset is recorded in ``bundle``."""
+    """Paper-shaped synthetic data of ``scenario`` (scaled by the profile's ``synthetic_scale``), one dataset drawn
+    per seed of the run (generator seed = the seed), and the comparison on them; the datasets and every fit are
+    recorded in ``bundle``. Returns the first seed's dataset and the run."""
     settings = RepresentationSettings.from_config(config, device=config.device)
     data_config = scaled_synthetic_config(settings.synthetic_scale, scenario)
-    dataset = generate_crossdomain_cached(data_config, config.seed)
-    bundle.add_dataset(dataset.name, synthetic=True, generator_seed=config.seed, config=data_config.to_dict())
-    run = run_representation(dataset, settings, config.seeds, label=f"synthetic, {scenario}")
-    return dataset, run
+    drawn: dict[int, CrossDomainDataset] = {}
+
+    def draw(seed: int) -> CrossDomainDataset:
+        drawn[seed] = generate_crossdomain_cached(data_config, seed)
+        bundle.add_dataset(drawn[seed].name, synthetic=True, generator_seed=seed, config=data_config.to_dict())
+        return drawn[seed]
+
+    run = run_representation(draw, settings, config.seeds, label=f"synthetic, {scenario}")
+    run.record_training(bundle)
+    return drawn[config.seeds[0]], run
 
 
 def run_amazon(config: RunConfig, bundle: ResultsBundle) -> RepresentationRun | None:
     """Amazon Elec->Phone (DisenCDR pair): Electronics as the source-domain bridge, ranking over Phone products,
-    with the settings of the profile's ``amazon:`` block; None (with a note in ``bundle``) when the real data is
-    absent."""
+    with the settings of the profile's ``amazon:`` block; every fit is recorded in ``bundle``. None (with a note
+    in ``bundle``) when the real data is absent."""
     if config.data_dir is None:
         bundle.note_real_data_absent()
         return None
     dataset = load_amazon_pair("electronic_phone", "phone_electronic", config.data_dir, seed=config.seed)
     bundle.add_dataset(dataset.name, synthetic=False, checksum=None, sha256=dataset.meta.get("sha256"))
     settings = RepresentationSettings.from_config(config, "amazon", device=config.device)
-    return run_representation(dataset, settings, config.seeds[: settings.n_seeds], label="Amazon Elec->Phone",
-                              eval_domain=TARGET)
+    run = run_representation(dataset, settings, config.seeds[: settings.n_seeds], label="Amazon Elec->Phone")
+    run.record_training(bundle)
+    return run

@@ -3,10 +3,14 @@
 
 * :func:`figure_table`: ours (mean and std over seeds) beside the paper's value (:mod:`xrec_lib.papers`; NaN where
   the paper reports none) for Fig. 6-8; :func:`curves_table`: the metric@K curves of Fig. 7-8;
-  :func:`sampled_table`: the sampled protocol on Amazon Elec->Phone.
-* :func:`claim_verdicts` judges the paper's claims (:data:`CLAIMS`) with :func:`xrec_lib.compare.claim_test` (Holm over
-  the notebook's claims by :func:`xrec_lib.compare.decide`), per seed
-  with >= 5 seeds, else per evaluated user.
+  :func:`sampled_table`: the sampled protocol on Amazon Elec->Phone; :func:`alignment_ablation`: GCN + BPR against
+  GCN + BPR + alignment (= Siamese GCN).
+* :func:`claim_verdicts`: every statement of :data:`STATEMENTS` ("the Siamese GCN beats the baselines on metric M
+  in scenario S", Fig. 6-8) is tested against every other compared model, each pair one claim
+  (:func:`xrec_lib.compare.claim_test`: per seed with >= 5 seeds, else per evaluated user; the paper's gap where
+  it gives both values; *not comparable* when both runs are at chance; collapsed seeds flagged,
+  :mod:`xrec_lib.studies.paper000.verdicts`); the notebook's claims form one Holm family
+  (:func:`xrec_lib.compare.decide`, called once).
 """
 
 from __future__ import annotations
@@ -20,9 +24,11 @@ import pandas as pd
 from xrec_lib import papers
 from xrec_lib.compare import claim_test, decide, paired, seed_summary, verdict_table
 from xrec_lib.errors import ConfigError, DataError
+from xrec_lib.report_items import item_ids
 from xrec_lib.results import ResultsBundle
 from xrec_lib.studies.paper000 import figures
-from xrec_lib.studies.paper000.representation import CLAIM_K, RepresentationRun
+from xrec_lib.studies.paper000.representation import CLAIM_K, SCENARIOS, RepresentationRun
+from xrec_lib.studies.paper000.verdicts import chance_reason, collapsed, lift
 
 _FIGURES = {  # figure -> (metric, paper K when stated, K we compare at)
     "Fig. 6": [("hr", None), ("recall", None)],
@@ -74,36 +80,111 @@ def sampled_table(run: RepresentationRun) -> pd.DataFrame:
     return run.sampled.groupby("model", sort=False)[["hr@10", "ndcg@10"]].mean().assign(data=run.label)
 
 
+def alignment_ablation(runs: Mapping[str, RepresentationRun], metrics: Iterable[str] = ("hr", "recall", "ndcg",
+                                                                                           "map")) -> pd.DataFrame:
+    """The Siamese GCN's alignment loss as an ablation row: "GCN + BPR" (model GCN) and "GCN + BPR + alignment"
+    (model Siamese GCN; same architecture, graph, loss, initialisation and batches), mean ± std over seeds of
+    ``metrics`` at K = 20 per scenario, and the mean paired difference."""
+    rows = []
+    for scenario, run in runs.items():
+        at_k = run.metrics[run.metrics["k"] == CLAIM_K]
+        for label, model in ABLATION_ROWS:
+            values = at_k[at_k["model"] == model]
+            rows.append({"scenario": scenario, "variant": label, "data": run.label,
+                         **{f"{m}@{CLAIM_K}": _mean_std(values[m]) for m in metrics}})
+        pairs = {m: paired(at_k, "model", "Siamese GCN", "GCN", m) for m in metrics}
+        rows.append({"scenario": scenario, "variant": "difference (alignment - none)", "data": run.label,
+                     **{f"{m}@{CLAIM_K}": f"{(a - b).mean():+.4f}" for m, (a, b) in pairs.items()}})
+    return pd.DataFrame(rows)
+
+
+def _mean_std(values: pd.Series) -> str:
+    return f"{values.mean():.4f} ± {values.std(ddof=1) if len(values) > 1 else 0.0:.4f}"
+
+
 # --------------------------------------------------------------------------------------------- verdicts
-#: (figure, metric, k, better, worse, scenario): the paper's comparative statements of Fig. 6-8.
-CLAIMS: tuple[tuple[str, str, int, str, str, str], ...] = (
-    ("Fig. 6(a)", "hr", CLAIM_K, "Siamese GCN", "RGCN", "sparse"),
-    ("Fig. 6(a)", "recall", CLAIM_K, "Siamese GCN", "RGCN", "sparse"),
-    ("Fig. 6(b)", "hr", CLAIM_K, "Siamese GCN", "RGCN", "sufficient"),
-    ("Fig. 7(a)", "ndcg", 20, "Siamese GCN", "RGCN", "sparse"),
-    ("Fig. 7(a)", "ndcg", 20, "Siamese GCN", "GCN", "sparse"),
-    ("Fig. 7(b)", "map", CLAIM_K, "Siamese GCN", "RGCN", "sparse"),
-    ("Fig. 7(b)", "map", CLAIM_K, "Siamese GCN", "GraphSAGE", "sparse"),
-    ("Fig. 8(a)", "precision", 15, "Siamese GCN", "RGCN", "sparse"),
-    ("Fig. 8(a)", "precision", 15, "Siamese GCN", "GCN", "sparse"),
-    ("Fig. 8(b)", "coverage", 20, "Siamese GCN", "RGCN", "sparse"),
-    ("Fig. 8(b)", "coverage", 20, "Siamese GCN", "GCN", "sparse"),
+PROPOSED = "Siamese GCN"
+#: The compared models of the "beats the baselines" statements (each one claim per statement).
+BASELINES = ("GCN", "GraphSAGE", "RGCN", "LightGCN", "MF")
+#: (label, model) of the alignment ablation: the Siamese GCN is GCN + BPR + its alignment loss.
+ABLATION_ROWS = (("GCN + BPR", "GCN"), ("GCN + BPR + alignment (Siamese GCN)", "Siamese GCN"))
+#: (figure, metric, k, scenario): the paper's statements that the Siamese GCN beats the baselines (Fig. 6-8; the
+#: text names some of them per figure, the Discussion and Summary all of GCN, GraphSAGE and RGCN).
+STATEMENTS: tuple[tuple[str, str, int, str], ...] = (
+    ("Fig. 6(a)", "hr", CLAIM_K, "sparse"),
+    ("Fig. 6(a)", "recall", CLAIM_K, "sparse"),
+    ("Fig. 6(b)", "hr", CLAIM_K, "sufficient"),
+    ("Fig. 7(a)", "ndcg", 20, "sparse"),
+    ("Fig. 7(b)", "map", CLAIM_K, "sparse"),
+    ("Fig. 8(a)", "precision", 15, "sparse"),
+    ("Fig. 8(b)", "coverage", 20, "sparse"),
 )
 
 
-def claim_verdicts(runs: Mapping[str, RepresentationRun], claims=CLAIMS) -> pd.DataFrame:
-    """Verdict per claim: per-seed paired t-test with >= 5 seeds, else per-user Wilcoxon (coverage, a catalogue
-    statistic, is paired per seed only). ``runs`` maps scenario names to runs; claims of absent scenarios are
-    left out."""
-    verdicts = []
-    for source, metric, k, better, worse, scenario in claims:
+def claims(statements=STATEMENTS, baselines=BASELINES) -> list[tuple[str, str, int, str, str]]:
+    """``(figure, metric, k, scenario, baseline)``: every statement against every baseline."""
+    return [(*statement, baseline) for statement in statements for baseline in baselines]
+
+
+def claim_records(runs: Mapping[str, RepresentationRun], statements=STATEMENTS,
+                  baselines=BASELINES) -> list[dict]:
+    """:func:`xrec_lib.compare.claim_test` records (with ``item``) of every claim of :func:`claims` whose scenario
+    ``runs`` holds (``runs``: scenario name -> run), before the family's correction."""
+    records = []
+    for source, metric, k, scenario, worse in claims(statements, baselines):
         if scenario not in runs:
             continue
         run = runs[scenario]
-        claim = f"{better} beats {worse} on {metric}@{k}, {scenario} scenario ({source}; {run.label})"
-        better_values, worse_values, unit = _paired(run, metric, k, better, worse)
-        verdicts.append(claim_test(claim, better_values, worse_values, unit=unit))
-    return verdict_table(decide(verdicts))
+        records.append({**_claim_test(run, source, metric, k, scenario, worse),
+                        "item": claim_item(source)})
+    return records
+
+
+def claim_verdicts(runs: Mapping[str, RepresentationRun], statements=STATEMENTS,
+                   baselines=BASELINES) -> pd.DataFrame:
+    """The verdicts of :func:`claim_records`, Holm-corrected as one family (:func:`xrec_lib.compare.decide`),
+    as a table indexed by claim with an ``item`` column."""
+    decided = decide(claim_records(runs, statements, baselines))
+    return verdict_table(decided).assign(item=[r["item"] for r in decided])
+
+
+def claim_item(source: str) -> str:
+    """The report item of a figure: ``"Fig. 6(a)"`` -> ``"fig6"``."""
+    (item,) = item_ids(source)
+    return item
+
+
+def _claim_test(run: RepresentationRun, source: str, metric: str, k: int, scenario: str, worse: str) -> dict:
+    """One claim: paired values, the paper's gap, the at-chance reason and the collapsed seeds."""
+    better = PROPOSED
+    who = "Siamese GCN (GCN + BPR + alignment) beats GCN (GCN + BPR)" if worse == "GCN" else f"{better} beats {worse}"
+    claim = f"{who} on {metric}@{k}, {scenario} scenario ({source}; {run.label})"
+    better_values, worse_values, unit = _paired(run, metric, k, better, worse)
+    reason, flagged = None, []
+    if metric != "coverage":  # a catalogue statistic: no chance level
+        at_k = run.metrics[run.metrics["k"] == k]
+        means = {m: float(at_k.loc[at_k["model"] == m, metric].mean()) for m in (better, worse)}
+        ref = run.references[(run.references["k"] == k) & (run.references["metric"] == metric)].set_index("seed")
+        reason = chance_reason(metric, means, float(ref["chance"].mean()), float(ref["ideal"].mean()))
+        if unit == "seed":
+            flagged = collapsed({m: _seed_lift(at_k[at_k["model"] == m].set_index("seed")[metric], ref)
+                                 for m in (better, worse)})
+    return claim_test(claim, better_values, worse_values, unit=unit,
+                      paper_gap=paper_gap(source, metric, better, worse, SCENARIOS[scenario]),
+                      not_comparable=reason, collapsed=flagged)
+
+
+def _seed_lift(values: pd.Series, references: pd.DataFrame) -> pd.Series:
+    """Per-seed lift of ``values`` (index: seed) over the seed's chance and ideal levels."""
+    return lift(values, references["chance"].reindex(values.index), references["ideal"].reindex(values.index))
+
+
+def paper_gap(figure: str, metric: str, better: str, worse: str, scenario: int | None = None) -> float:
+    """The paper's ``better`` minus ``worse`` value in ``figure`` (NaN unless the paper gives both; Fig. 8(b)
+    gives the Siamese GCN's coverage gain over RGCN directly)."""
+    if figure == "Fig. 8(b)" and metric == "coverage" and worse == "RGCN":
+        return paper_value(figure, "coverage_gain", better)
+    return paper_value(figure, metric, better, scenario) - paper_value(figure, metric, worse, scenario)
 
 
 def _paired(run: RepresentationRun, metric: str, k: int, better: str,

@@ -15,6 +15,11 @@ slices and ROC pairs.
   every product by inner product for the ``dot`` head.
 * **ROC pairs** (:func:`roc_pairs`, Fig. 11(b), 14(c)): every target test pair (label 1) and as many uniform target
   products the user never interacted with (label 0, :func:`xrec_lib.training.negatives.sample_negatives`).
+* **Validation** (:meth:`TargetTask.holdout`): the same task with a seeded share of the target training pairs held
+  out as its test set (:func:`xrec_lib.training.encoders.split_validation`); heads fit on the rest and stop early on
+  the held-out pairs.
+* **Reference levels** (:func:`reference_rows`): every metric of every slice under a random and a perfect ranking
+  of the task (:func:`xrec_lib.studies.paper000.verdicts.reference_results`), for the verdicts' at-chance rule.
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ from xrec_lib.metrics import RankingResult, as_binary_csr, ranking_result
 from xrec_lib.models.interaction import InteractionHead
 from xrec_lib.serving import two_stage_scores
 from xrec_lib.studies.paper000.representation import scaled_synthetic_config
+from xrec_lib.studies.paper000.verdicts import reference_results
+from xrec_lib.training.encoders import split_validation
 from xrec_lib.training.negatives import sample_negatives
 
 RANKING_METRICS = ("hr", "recall", "precision", "ndcg", "map")
@@ -59,6 +66,12 @@ class TargetTask:
         train_all = binary(dataset.interaction_matrix("train"))
         return cls(dataset, train_all, items, binary(train_all[:, items]),
                    binary(dataset.interaction_matrix("test")[:, items]))
+
+    def holdout(self, fraction: float, seed: int) -> "TargetTask":
+        """The validation task: ``train`` = the fitting part, ``test`` = a seeded ``fraction`` of the target
+        training pairs (module docstring)."""
+        fitting, valid = split_validation(self.train, fraction, seed)
+        return replace(self, train=binary(fitting), test=binary(valid))
 
 
 @dataclass(frozen=True)
@@ -155,3 +168,15 @@ class Slices:
                               list(result.values))
         out["long-tail products"] = tail.values
         return out
+
+
+def reference_rows(task: TargetTask, slices: "Slices | None", ks, seed: int) -> list[dict]:
+    """``{slice, k, metric, chance, ideal}`` of every ranking metric on every slice (``"all"`` only without
+    ``slices``): means over the slice's users of a random and of a perfect ranking (module docstring)."""
+    random, perfect = reference_results(task.test, task.train, ks, seed,
+                                        None if slices is None else slices.long_tail_test)
+    levels = [slices.values(r) if slices is not None else {"all": r.values} for r in (random, perfect)]
+    return [{"slice": name, "k": k, "metric": metric,
+             "chance": float(by_k[k][metric].mean()) if len(by_k[k][metric]) else math.nan,
+             "ideal": float(levels[1][name][k][metric].mean()) if len(levels[1][name][k][metric]) else math.nan}
+            for name, by_k in levels[0].items() for k in by_k for metric in RANKING_METRICS]
