@@ -29,9 +29,9 @@ RecBole's early stopping stops when its count of evaluations without improvement
 RecBole's full-ranking batch is set to 1024 users (ours scores 1024 users per chunk).
 
 Initialisation: RecBole's LightGCN uses Xavier-uniform, its BPR Xavier-normal (the same variance), on separate
-user and item tables. Ours uses ``N(0, 0.1^2)`` on one node table; BPR-MF is run both ways: as constructed and
-with the user rows and the item rows re-initialised by ``torch.nn.init.xavier_uniform_`` (each block as its own
-table, as RecBole's).
+user and item tables. Ours: LightGCN ``N(0, 0.1^2)`` on one node table; BPR-MF is run both ways, from
+``N(0, 0.1^2)`` and with the user rows and the item rows initialised by ``torch.nn.init.xavier_uniform_`` (each
+block as its own table, as RecBole's; the package's default for MF).
 
 Seeds: RecBole's ``seed`` (its ``init_seed``: initialisation, negatives, batch order); ours ``torch.manual_seed``
 before construction and ``EncoderTrainConfig.seed``. The same number does not give the same random draws.
@@ -311,6 +311,9 @@ def run_ours(model_name: str, init: str, seed: int, args, split) -> dict:
     model = LightGCN(graph, dim=DIM, n_layers=LAYERS) if model_name == "lightgcn" else MatrixFactorization(graph, DIM)
     if init == "xavier":
         xavier_blocks_(model)
+    else:  # N(0, 0.1^2) on the whole node table (LightGCN's own initialisation; MF's before it took Xavier)
+        with torch.no_grad():
+            torch.nn.init.normal_(model.embedding.weight, std=0.1)
     config = EncoderTrainConfig(epochs=args.epochs, batch_size=BATCH, lr=LR, loss="bpr", l2=L2,
                                 patience=args.patience, eval_every=1, monitor_k=K, seed=seed)
     started = time.perf_counter()
@@ -434,7 +437,7 @@ def main() -> None:
         print(render([reference])[-1], flush=True)
         inits = ["normal(0.1)"] + (["xavier"] if model == "mf" else [])
         for init in inits:
-            ours = run_ours(model, "xavier" if init == "xavier" else "default", seed, args, split)
+            ours = run_ours(model, "xavier" if init == "xavier" else "normal", seed, args, split)
             ours.update(model=label, implementation=f"xrec_lib, init {init}", seed=seed, reference=reference)
             rows.append(ours)
             print(render([ours])[-1], flush=True)
@@ -468,7 +471,7 @@ def main() -> None:
         "Ratios: ours / RecBole, same model and seed. Metric check: largest |difference| between RecBole's own "
         f"test Recall@{K}/NDCG@{K} and `xrec_lib.evaluate.evaluate_embeddings` on RecBole's best embeddings.",
         "- Initialisation: RecBole LightGCN Xavier-uniform, RecBole BPR Xavier-normal (separate user and item "
-        "tables); ours normal(0.1) as constructed, or `xavier` = user rows and item rows re-initialised by "
+        "tables); ours normal(0.1) (LightGCN's default), or `xavier` (BPR-MF's default) = user rows and item rows re-initialised by "
         "`torch.nn.init.xavier_uniform_`, each block as its own table. RecBole's BPR is run as a subclass adding "
         "the same `EmbLoss(require_pow=True)` L2 term that its LightGCN uses (stock BPR has none).",
         "",

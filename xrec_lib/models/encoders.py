@@ -257,7 +257,18 @@ class GraphEncoder(nn.Module):
 
 
 class MatrixFactorization(GraphEncoder):
-    """BPR-MF: ``z_u = e_u``, ``z_i = e_i`` (no propagation)."""
+    """BPR-MF: ``z_u = e_u``, ``z_i = e_i`` (no propagation).
+
+    The user rows and the item rows are initialised by Xavier-uniform, each block as its own table (as RecBole's
+    BPR): against RecBole 1.2.1 on one ML-100K split, MF from ``N(0, 0.1^2)`` ends about 6% below RecBole's test
+    NDCG@20 and MF from Xavier within 1.5% (``benchmarks/recbole_crosscheck.py``).
+    """
+
+    def __init__(self, graph: GraphData, dim: int = 64):
+        super().__init__(graph, dim)
+        with torch.no_grad():
+            nn.init.xavier_uniform_(self.embedding.weight[: graph.n_users])
+            nn.init.xavier_uniform_(self.embedding.weight[graph.n_users: graph.n_users + graph.n_items])
 
     def propagate(self, x: torch.Tensor) -> torch.Tensor:
         return x
