@@ -16,6 +16,7 @@ from xrec_lib.results import ResultsBundle
 from xrec_lib.models.interaction import HEADS
 from xrec_lib.studies.paper000 import head_training
 from xrec_lib.studies.paper000 import interaction as lib
+from xrec_lib.studies.paper000 import interaction_claims as claims
 from xrec_lib.studies.paper000 import interaction_tables as tables
 from xrec_lib.studies.paper000 import tasks as task_lib
 from xrec_lib.training.loop import STOP_REASONS
@@ -59,8 +60,8 @@ def test_metrics_are_probabilities_and_shared_results_agree(study):
 
 
 def test_verdicts_cover_every_claim(study):
-    verdicts = tables.claim_verdicts(study)
-    assert len(verdicts) == len(tables.claim_pairs())
+    verdicts = claims.claim_verdicts(study)
+    assert len(verdicts) == len(claims.claim_pairs())
     assert set(verdicts["verdict"]) <= set(OUTCOMES) and (verdicts["family_size"] == verdicts["family_size"].iloc[0]).all()
     assert (verdicts.loc[verdicts["unit"] == "user", "n_pairs"] > 1).all()
     assert set(verdicts["item"]) == {"fig9", "fig10", "fig11", "fig12", "fig13", "fig14", "table2"}
@@ -74,7 +75,7 @@ def test_verdicts_cover_every_claim(study):
 
 
 def test_each_claim_once_and_beats_all_against_every_method():
-    pairs = tables.claim_pairs()
+    pairs = claims.claim_pairs()
     texts = [text for text, _, _ in pairs]
     assert len(texts) == len(set(texts))
     compared = {(claim.better, worse, claim.column.metric, claim.column.k, claim.column.slice, claim.column.scenario)
@@ -91,7 +92,7 @@ def test_each_claim_once_and_beats_all_against_every_method():
 
 def test_the_notebook_decides_its_claims_as_one_family(study, tmp_path):
     other = replace(study, data="amazon/x (200 users)")
-    decided = tables.notebook_verdicts(study, other, None)
+    decided = claims.notebook_verdicts(study, other, None)
     assert list(decided) == ["synthetic", "amazon/x (200 users)"]
     testable = sum((table["verdict"] != "not comparable").sum() for table in decided.values())
     assert all((table["family_size"] == testable).all() for table in decided.values())
@@ -114,16 +115,16 @@ def several_seeds(study, n: int, auc: dict[str, list[float]] | None = None):
 @pytest.mark.filterwarnings("ignore:Precision loss occurred")
 def test_runs_at_chance_are_not_comparable(study):
     auc = {"Siamese GCN + BLA": [0.505, 0.51, 0.49], "MF + MLP": [0.5, 0.51, 0.495]}
-    verdicts = tables.claim_verdicts(several_seeds(study, 3, auc))
+    verdicts = claims.claim_verdicts(several_seeds(study, 3, auc))
     chance_auc = verdicts.loc["Fig. 14(c): Siamese GCN + BLA beats MF + MLP on AUC"]
     assert chance_auc["verdict"] == "not comparable" and chance_auc["reason"].startswith("both runs at chance on auc")
-    ranking = tables.claim_verdicts(replace(study, references=study.references.assign(chance=0.0, ideal=1e3)))
+    ranking = claims.claim_verdicts(replace(study, references=study.references.assign(chance=0.0, ideal=1e3)))
     assert ranking.loc[~ranking.index.str.contains("AUC|TPR"), "reason"].str.startswith("both runs at chance").all()
 
 
 @pytest.mark.filterwarnings("ignore:Precision loss occurred")
 def test_collapsed_seeds_are_flagged_on_auc(study):
-    verdicts = tables.claim_verdicts(several_seeds(study, 4, {"MF + MLP": [0.8, 0.81, 0.5, 0.79]}))
+    verdicts = claims.claim_verdicts(several_seeds(study, 4, {"MF + MLP": [0.8, 0.81, 0.5, 0.79]}))
     assert verdicts.loc["Fig. 14(c): Siamese GCN + BLA beats MF + MLP on AUC", "collapsed"] == ["2 (MF + MLP)"]
     assert verdicts.loc["Fig. 14(c): Siamese GCN + BLA beats GCN + BL on AUC", "collapsed"] == []
 

@@ -43,12 +43,13 @@ import pandas as pd
 import scipy.sparse as sp
 import torch
 
-from xrec_lib.config import RunConfig, Settings
+from xrec_lib.config import RunConfig
 from xrec_lib.data.amazon import load_amazon_pair
 from xrec_lib.evaluate import global_auc, roc_points, tpr_at_fpr
 from xrec_lib.models.interaction import InteractionHead
 from xrec_lib.studies.paper000.head_training import fit_end_to_end, fit_head
-from xrec_lib.studies.paper000.representation import RepresentationSettings, train_with_holdout
+from xrec_lib.studies.paper000.representation import train_with_holdout
+from xrec_lib.studies.paper000.settings import InteractionSettings
 from xrec_lib.studies.paper000.tasks import (RANKING_METRICS, Method, Slices, TargetTask, binary, reference_rows,
                                              roc_pairs, subsample_users, synthetic_dataset)
 from xrec_lib.training.encoders import embeddings
@@ -65,77 +66,6 @@ ABLATION = (("baseline: MF + dot product", "MF", "dot"),
             ("+ BLA: Siamese GCN + BLA", "Siamese GCN", "BLA"),
             ("BLA without attention: Siamese GCN + BL", "Siamese GCN", "BL"))
 END_TO_END_ROW = "Siamese GCN + BLA trained end-to-end"
-
-
-@dataclass(frozen=True)
-class InteractionSettings(Settings):
-    """The notebook parameters of ``profiles/02_bilinear_attention.yaml`` (same names); the profile's ``amazon:``
-    block replaces some of them for the real-data study (``InteractionSettings.from_config(cfg, "amazon")``).
-
-    Attributes:
-        synthetic_scale: paper-preset counts times this.
-        dim, n_layers, encoder_epochs, encoder_batch_size, encoder_lr, encoder_max_batches: the encoders and
-            their training budget (:meth:`encoder_settings`).
-        head_epochs, head_batch_size, head_lr, hidden, n_negatives: the heads and their training (``head_epochs``
-            is the cap).
-        patience: validation evaluations without improvement before any model of the notebook (encoder, head,
-            end-to-end) stops; val_fraction: share of the training pairs held out for it.
-        alignment_weight: the Siamese GCN's alignment-loss weight (as in notebook 01, per data set).
-        n_candidates: ``C``, products retrieved by inner product and reranked by a head.
-        ks: cut-offs of every ranking metric.
-        eval_every, curve_users: epochs between the points of Fig. 9's curves, and the users they are measured on.
-        high_value_share, cold_start_max: the business-scenario slices
-            (:class:`~xrec_lib.studies.paper000.tasks.Slices`).
-        end_to_end: add Table 2's jointly trained row.
-        source, target: the Amazon pair (:func:`xrec_lib.data.amazon.load_amazon_pair`).
-        n_seeds: the run's seeds used at most (None: all of them).
-        max_users: interactions of at most this many seeded random users (None: all;
-            :func:`~xrec_lib.studies.paper000.tasks.subsample_users`).
-        device: ``"cpu"`` or ``"cuda"``.
-    """
-
-    DATASETS = ("amazon",)
-
-    synthetic_scale: float = 0.03
-    dim: int = 32
-    n_layers: int = 2
-    encoder_epochs: int = 5
-    encoder_batch_size: int = 4096
-    encoder_lr: float = 0.01
-    encoder_max_batches: int | None = None
-    head_epochs: int = 5
-    head_batch_size: int = 1024
-    head_lr: float = 0.003
-    hidden: int = 64
-    n_negatives: int = 4
-    patience: int = 3
-    val_fraction: float = 0.1
-    alignment_weight: float = 0.1
-    n_candidates: int = 200
-    ks: tuple[int, ...] = (5, 10, 15, 20, 30)
-    eval_every: int = 1
-    curve_users: int = 2000
-    high_value_share: float = 0.2
-    cold_start_max: int = 4
-    end_to_end: bool = True
-    source: str = "electronic_phone"
-    target: str = "phone_electronic"
-    n_seeds: int | None = None
-    max_users: int | None = None
-    device: str = "cpu"
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "ks", tuple(self.ks))
-
-    def encoder_settings(self) -> RepresentationSettings:
-        """The notebook-01 settings every encoder is trained with: ``dim``, ``n_layers``, the encoder budget (at
-        most ``encoder_epochs`` epochs of ``encoder_max_batches`` batches), ``patience``, ``val_fraction`` and
-        ``alignment_weight``, notebook 01's defaults otherwise."""
-        return RepresentationSettings(dim=self.dim, n_layers=self.n_layers, epochs=self.encoder_epochs,
-                                      batch_size=self.encoder_batch_size, lr=self.encoder_lr,
-                                      max_batches=self.encoder_max_batches, patience=self.patience,
-                                      val_fraction=self.val_fraction, alignment_weight=self.alignment_weight,
-                                      device=self.device)
 
 
 # ------------------------------------------------------------------------------------------ one seed

@@ -39,7 +39,7 @@ import pandas as pd
 import scipy.sparse as sp
 import torch
 
-from xrec_lib.config import RunConfig, Settings, seed_everything
+from xrec_lib.config import RunConfig, seed_everything
 from xrec_lib.data.amazon import load_amazon_pair
 from xrec_lib.data.cache import cache_path, cached
 from xrec_lib.data.crossdomain import TARGET, CrossDomainDataset
@@ -49,6 +49,7 @@ from xrec_lib.evaluate import SampledCandidates, embedding_candidate_scorer, eva
 from xrec_lib.models import CrossDomainViews, GraphData, GraphEncoder, SiameseGCN
 from xrec_lib.models.encoders import ENCODERS
 from xrec_lib.results import ResultsBundle, to_jsonable
+from xrec_lib.studies.paper000.settings import RepresentationSettings
 from xrec_lib.studies.paper000.verdicts import reference_results
 from xrec_lib.training.encoders import (HISTORY_COLUMNS, EncoderObjective, EncoderTrainConfig, embeddings,
                                         holdout_dataset)
@@ -62,54 +63,6 @@ SCENARIOS = {"sparse": 1, "sufficient": 2}
 HETEROGENEOUS = {"GCN", "GraphSAGE", "RGCN", "Siamese GCN"}
 #: Settings that do not shape a trained encoder (left out of the embedding cache key).
 _NOT_TRAINING = ("device", "synthetic_scale", "n_seeds")
-
-
-@dataclass(frozen=True)
-class RepresentationSettings(Settings):
-    """Hyper-parameters shared by all encoders of one comparison (profile ``01_siamese_gcn.yaml``).
-
-    The ``amazon:`` block of the profile replaces some of them for Amazon Elec->Phone
-    (``RepresentationSettings.from_config(cfg, "amazon")``): the budget (``epochs``, ``max_batches``), the number of
-    seeds and the alignment weight. The alignment weight is set per dataset: the InfoNCE term is scale-free while
-    the ranking loss starts near ``ln 2`` with near-zero gradients, so a weight that helps on the synthetic data can
-    dominate the first steps on Amazon Elec->Phone (documented in the profile).
-
-    Attributes:
-        synthetic_scale: paper-preset counts times this (:func:`scaled_synthetic_config`).
-        n_seeds: the run's seeds used at most (None: all of them).
-        dim, n_layers, lightgcn_layers, rgcn_bases, alignment_weight, temperature: the encoders' sizes
-            (:class:`xrec_lib.models.encoders.EncoderSizes`).
-        epochs, batch_size, lr, l2, patience, max_batches: the training budget, the same for every encoder
-            (:class:`xrec_lib.training.encoders.EncoderTrainConfig`; ``epochs`` is the cap).
-        val_fraction: share of the training interactions held out for early stopping.
-        loss: the ranking loss of every encoder (``"bpr"``: eq. (4) of the paper).
-        device: ``"cpu"`` or ``"cuda"``.
-    """
-
-    DATASETS = ("amazon",)
-
-    synthetic_scale: float = 1.0
-    n_seeds: int | None = None
-    dim: int = 64
-    n_layers: int = 2
-    lightgcn_layers: int = 3
-    epochs: int = 30
-    batch_size: int = 8192
-    lr: float = 5e-3
-    l2: float = 1e-4
-    patience: int = 3
-    val_fraction: float = 0.1
-    max_batches: int | None = None
-    loss: str = "bpr"
-    alignment_weight: float = 0.1
-    temperature: float = 0.2
-    rgcn_bases: int = 4
-    device: str = "cpu"
-
-    def train_config(self, seed: int) -> EncoderTrainConfig:
-        return EncoderTrainConfig(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr, loss=self.loss,
-                                  l2=self.l2, patience=self.patience, max_batches=self.max_batches, seed=seed,
-                                  device=self.device)
 
 
 @dataclass
