@@ -45,7 +45,10 @@ def _bundle(folder: Path, name: str, tables: dict, figures: list, verdicts: list
     results = {"notebook": name, "seeds": [0, 1, 2, 3, 4], "metrics": {"verdicts": verdicts},
                "datasets": [{"name": "cross-border (synthetic)", "synthetic": True, "checksum": None}],
                "notes": notes, "tables": sorted(tables), "figures": figures,
-               "environment": {"python": "3.11.2"}, "wall_time_s": 41.5}
+               "environment": {"python": "3.11.2"}, "wall_time_s": 41.5,
+               "training": [{"model": "RGCN", "seed": seed, "epochs": epochs, "stopped_by": reason,
+                             "converged": reason == "patience", "history": []}
+                            for seed, (epochs, reason) in enumerate([(12, "patience"), (40, "cap"), (9, "patience")])]}
     (folder / name / "results.json").write_text(json.dumps(results))
 
 
@@ -221,3 +224,11 @@ def test_our_additions_are_counted_apart_from_the_paper():
     claim = {"claim": "Fig. 2 (MicroLens-50k, our addition): BERT + xDeepFM beats DNN", "verdict": "inconclusive"}
     assert _paper_of("03_multimodal_short_video", claim) == "001"
     assert _paper_of("03_multimodal_short_video", {**claim, "family": "our addition"}) == "001 (our addition)"
+
+
+def test_each_notebook_shows_how_its_training_runs_ended(built):
+    _, _, page = built
+    text = page.text[f"nb-{OK}"]
+    assert "training runs" in text and "stopped by the cap" in text
+    header, *rows = next(t for t in page.tables if t and t[0][:2] == ["model", "runs"])
+    assert rows[0] == ["RGCN", "3", "2", "1", "0", "2", "12"]

@@ -346,11 +346,35 @@ def notebook_blocks(state: NotebookState, reports_dir: Path) -> list[Block]:
     blocks.append(Para([f"Data: {_notebook_datasets(state)}"]))
     blocks += [Para([f"Note: {note}"]) for note in state.results.get("notes", [])]
     blocks += _unclaimed_outputs(state, reports_dir)
+    training = _training_table(state)
+    if training is not None:
+        blocks.append(training)
     registry = items_of(state.name)
     others = [v for v in state.verdicts() if not any(item_verdicts(item, [v]) for item in registry)]
     if others:
         blocks.append(_verdict_table(others, "verdicts that name no registry item"))
     return blocks
+
+
+def _training_table(state: NotebookState) -> Table | None:
+    """How the notebook's training runs ended (``results.json`` ``training``), one row per model: runs, stopped by
+    patience / the epoch cap / the time budget, converged, and the median of the epochs run; so a reader sees
+    whether a verdict rests on runs that hit their cap while still improving."""
+    runs = state.results.get("training") or []
+    if not runs:
+        return None
+    by_model: dict[str, list[dict[str, Any]]] = {}
+    for run in runs:
+        by_model.setdefault(str(run.get("model", "–")), []).append(run)
+    rows = []
+    for model, found in by_model.items():
+        epochs = sorted(int(r.get("epochs", 0)) for r in found)
+        rows.append([model, str(len(found)), *(str(sum(r.get("stopped_by") == reason for r in found))
+                                               for reason in ("patience", "cap", "time")),
+                     str(sum(bool(r.get("converged")) for r in found)), str(epochs[len(epochs) // 2])])
+    return Table(["model", "runs", "stopped by patience", "stopped by the cap", "stopped by time", "converged",
+                  "median epochs"], rows, "training runs (every fit of the notebook, results.json: training)",
+                 collapsed=len(rows) > FOLDED_ROWS)
 
 
 def _unclaimed_outputs(state: NotebookState, reports_dir: Path) -> list[Block]:
