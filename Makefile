@@ -8,6 +8,7 @@ PROFILE     ?= paper
 # The paper profile writes the committed report in reports/; any other profile writes reports-<profile>/ (ignored
 # by git), so a smoke run never overwrites the paper-profile results.
 REPORTS_DIR ?= $(if $(filter paper,$(PROFILE)),$(CURDIR)/reports,$(CURDIR)/reports-$(PROFILE))
+JOBS        ?= 1
 # Data root of the real public datasets: the shared copy when present beside the project, else ./data.
 XREC_DATA_DIR ?= $(firstword $(wildcard $(abspath $(CURDIR)/../shared/data)) $(CURDIR)/data)
 export XREC_DATA_DIR
@@ -33,7 +34,7 @@ test: setup
 	XREC_REPORTS_DIR=$$(mktemp -d) $(BIN)/python -m pytest tests notebooks --nbval-lax
 
 reproduce: setup
-	$(BIN)/python -m xrec_lib.runner --profile $(PROFILE) --reports-dir $(REPORTS_DIR) $(if $(FORCE),--force); \
+	$(BIN)/python -m xrec_lib.runner --profile $(PROFILE) --reports-dir $(REPORTS_DIR) --jobs $(JOBS) $(if $(FORCE),--force); \
 	status=$$?; $(BIN)/python -m xrec_lib.report --reports-dir $(REPORTS_DIR) && exit $$status
 
 # One equal-budget hyperparameter search per model (Optuna TPE); writes xrec_lib/profiles/tuned/.

@@ -4,7 +4,6 @@ import math
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 import torch
 from sklearn.metrics import roc_auc_score
 

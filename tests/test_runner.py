@@ -115,3 +115,26 @@ def test_only_the_paper_profile_writes_the_committed_reports_folder():
            for profile in ("paper", "smoke")}
     assert f"--reports-dir {root}/reports " in dry["paper"] + " "
     assert f"--reports-dir {root}/reports-smoke" in dry["smoke"] and f"{root}/reports " not in dry["smoke"] + " "
+
+
+def test_side_by_side_runs_keep_every_manifest_entry_and_run_gatherers_last(notebooks, tmp_path, monkeypatch):
+    reports = tmp_path / "reports"
+    write_notebook(notebooks, "05_ablations")
+    order = []
+    execute = runner.run_notebook
+
+    def recording(notebook, *args, **kwargs):
+        run = execute(notebook, *args, **kwargs)
+        order.append(notebook.stem)
+        return run
+
+    monkeypatch.setattr(runner, "run_notebook", recording)
+    monkeypatch.delenv("XREC_THREADS", raising=False)
+    runs = runner.run_all("smoke", None, reports, jobs=2)
+    assert [run.notebook for run in runs] == ["00_ok", "01_broken", "02_ok", "05_ablations"]
+    assert order[-1] == "05_ablations"
+    manifest = json.loads((reports / runner.MANIFEST_NAME).read_text())["notebooks"]
+    assert set(manifest) == {"00_ok", "01_broken", "02_ok", "05_ablations"}
+    assert runner.os.environ["XREC_THREADS"] == str(max(1, (runner.os.cpu_count() or 1) // 2))
+    with pytest.raises(ConfigError, match="jobs"):
+        runner.run_all("smoke", None, reports, jobs=0)

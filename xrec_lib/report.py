@@ -34,6 +34,7 @@ from xrec_lib.errors import DataError
 from xrec_lib.papers import PAPERS
 from xrec_lib.report_items import ITEMS, NOTEBOOKS, ReportItem, item_ids, items_of
 from xrec_lib.report_render import Badge, Block, Figure, Heading, Link, Para, Table, to_html, to_markdown
+from xrec_lib.results import LEARNING_CURVES
 
 MANIFEST_NAME = "run_manifest.json"
 USABLE = ("ok", "cached", "results only")
@@ -262,6 +263,10 @@ def item_blocks(outcome: ItemOutcome, state: NotebookState, reports_dir: Path) -
         blocks += tables
     if outcome.verdicts:
         blocks.append(_verdict_table(outcome.verdicts, f"verdicts on {item.label}"))
+        curves = _existing(reports_dir, f"{state.name}/figures/{LEARNING_CURVES}.png")
+        if curves:
+            blocks.append(Para(["Training behind these verdicts: ", Link("learning curves", curves), " and ",
+                                Link("how every run stopped", f"#nb-{state.name}"), "."]))
     elif outcome.status == "produced":
         blocks.append(Para(["No verdict names this item."]))
     return blocks

@@ -30,6 +30,7 @@ TRACKED_PACKAGES = ("torch", "torch-geometric", "transformers", "numpy", "pandas
                     "matplotlib", "seaborn", "papermill")
 STAGING_PREFIX = ".staging-"
 REAL_DATA_ABSENT = "real data not present: make data"
+LEARNING_CURVES = "learning_curves"
 
 
 class ResultsBundle:
@@ -82,7 +83,16 @@ class ResultsBundle:
         self.note(REAL_DATA_ABSENT)
 
     def write(self) -> Path:
-        """Write everything to a staging folder and swap it in place of ``reports/<notebook>/``."""
+        """Write everything to a staging folder and swap it in place of ``reports/<notebook>/``; a notebook that
+        recorded training runs gets their learning curves (``figures/learning_curves``,
+        :mod:`xrec_lib.training.curves`)."""
+        if self.training and LEARNING_CURVES not in self._figures:
+            from xrec_lib.training.curves import curves_frame, learning_curves_figure
+
+            figure = learning_curves_figure(curves_frame(self.training),
+                                            f"{self.config.notebook}: validation metric of every training run")
+            if figure is not None:
+                self._figures[LEARNING_CURVES] = figure
         self.config.reports_dir.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX + self.config.notebook + "-",
                                         dir=self.config.reports_dir))

@@ -16,7 +16,9 @@ import hashlib
 import json
 import os
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -28,6 +30,8 @@ from xrec_lib.results import git_revision, remove_stale_staging
 
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 MANIFEST_NAME = "run_manifest.json"
+#: Notebooks that read the other notebooks' result bundles: with ``--jobs`` they run after all others.
+READS_OTHER_BUNDLES = ("05_ablations",)
 PARTIAL_PREFIX = ".partial-"
 
 
@@ -142,10 +146,18 @@ def _peak_memory(reports_dir: Path, notebook: Path) -> float | None:
 
 
 def run_all(profile: str, notebooks: Sequence[str] | None = None, reports_dir: Path | None = None,
-            extra: dict[str, Any] | None = None, force: bool = False) -> list[NotebookRun]:
-    """Run the selected notebooks under ``profile`` and write ``run_manifest.json``; returns their outcomes."""
+            extra: dict[str, Any] | None = None, force: bool = False, jobs: int = 1) -> list[NotebookRun]:
+    """Run the selected notebooks under ``profile`` and write ``run_manifest.json``; returns their outcomes.
+
+    ``jobs > 1`` runs that many notebooks side by side, each kernel with ``cpu_count // jobs`` torch threads
+    (``XREC_THREADS``, unless already set), longest first by their last recorded wall time; a notebook that reads
+    the other notebooks' bundles (:data:`READS_OTHER_BUNDLES`) runs after all of them. The manifest is re-read and
+    updated under a lock after every notebook, so side-by-side runs keep each other's entries.
+    """
     if profile not in PROFILES:
         raise ConfigError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
+    if jobs < 1:
+        raise ConfigError(f"jobs must be >= 1, got {jobs}")
     reports_dir = Path(reports_dir or os.environ.get("XREC_REPORTS_DIR") or REPO_ROOT / "reports").resolve()
     reports_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_staging(reports_dir)
@@ -158,8 +170,9 @@ def run_all(profile: str, notebooks: Sequence[str] | None = None, reports_dir: P
         check_parameters(notebook, parameters)
     manifest_path = reports_dir / MANIFEST_NAME
     previous = _read_manifest(manifest_path)
-    runs = []
-    for notebook in selected:
+    lock = threading.Lock()
+
+    def run_one(notebook: Path) -> NotebookRun:
         last = (previous.get(notebook.stem) or {}).get("wall_time_s")
         expected = f" (last run took {last / 60:.1f} min)" if last and not _last_run_was_cached(previous, notebook) else ""
         print(f"[{profile}] {notebook.stem} ...{expected}", flush=True)
@@ -167,10 +180,22 @@ def run_all(profile: str, notebooks: Sequence[str] | None = None, reports_dir: P
         memory = f", peak {run.peak_memory_mb:.0f} MiB" if run.peak_memory_mb else ""
         print(f"[{profile}] {notebook.stem}: {run.status} ({run.wall_time_s:.1f} s{memory})"
               + (f" - {run.error}" if run.error else ""), flush=True)
-        runs.append(run)
-        previous[notebook.stem] = asdict(run)
-        _write_manifest(manifest_path, profile, previous)
-    return runs
+        with lock:
+            current = _read_manifest(manifest_path)
+            current[notebook.stem] = asdict(run)
+            _write_manifest(manifest_path, profile, current)
+        return run
+
+    if jobs == 1:
+        return [run_one(notebook) for notebook in selected]
+    if not os.environ.get("XREC_THREADS"):
+        os.environ["XREC_THREADS"] = str(max(1, (os.cpu_count() or 1) // jobs))
+    first = [n for n in selected if n.stem not in READS_OTHER_BUNDLES]
+    first.sort(key=lambda n: -float((previous.get(n.stem) or {}).get("wall_time_s") or 0.0))
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        finished = {run.notebook: run for run in pool.map(run_one, first)}
+    finished.update({n.stem: run_one(n) for n in selected if n.stem in READS_OTHER_BUNDLES})
+    return [finished[n.stem] for n in selected]
 
 
 def _last_run_was_cached(previous: dict[str, dict], notebook: Path) -> bool:
@@ -213,11 +238,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="re-run notebooks whose inputs did not change")
     parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                         help="extra papermill parameter (value parsed as JSON when possible)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="notebooks run side by side, each with cpu_count / jobs torch threads (default: 1)")
     parser.add_argument("notebooks", nargs="*", help="notebook stems to run (default: all)")
     args = parser.parse_args(argv)
     extra = {name: _parse_value(value) for name, value in args.parameter}
     try:
-        runs = run_all(args.profile, args.notebooks, args.reports_dir, extra, args.force)
+        runs = run_all(args.profile, args.notebooks, args.reports_dir, extra, args.force, args.jobs)
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

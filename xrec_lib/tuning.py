@@ -139,6 +139,9 @@ def _plain(value: Any) -> Any:
 # ------------------------------------------------------------------------------------------------- command line
 #: notebook -> "module:function" building the notebook's :class:`TuningProblem` from a ``RunConfig``.
 PROBLEMS: dict[str, str] = {
+    "01_siamese_gcn": "xrec_lib.studies.paper000.representation_tuning:tuning_problem",
+    "02_bilinear_attention": "xrec_lib.studies.paper000.head_tuning:tuning_problem",
+    "03_multimodal_short_video": "xrec_lib.studies.paper001.tuning:tuning_problem",
     "04_gconv_transform": "xrec_lib.studies.paper002.tuning:tuning_problem",
 }
 
@@ -163,6 +166,17 @@ def _problem(notebook: str, config: Any) -> TuningProblem:
     return getattr(importlib.import_module(module), function)(config)
 
 
+def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
+    """``["a=1", "b={c: 2}"]`` -> ``{"a": 1, "b": {"c": 2}}`` (values read as YAML)."""
+    overrides: dict[str, Any] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ConfigError(f"--set takes NAME=VALUE, got {item!r}")
+        overrides[name.strip()] = yaml.safe_load(value)
+    return overrides
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m xrec_lib.tuning [--trials N] [--profile P] [NOTEBOOK ...]``: tune every model of each notebook
     with the same budget and write ``profiles/tuned/<notebook>.yaml`` and ``.csv``."""
@@ -174,10 +188,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--trials", type=int, default=20, help="trials per model (the same for every model)")
     parser.add_argument("--profile", default="paper", help="profile whose data scale and caps the trials use")
     parser.add_argument("--out", type=Path, default=TUNED_DIR, help="folder of the tuned values (default: %(default)s)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE",
+                        help="a notebook parameter for the trials (YAML value, e.g. synthetic_scale=0.05 or "
+                             "'mosi={fraction: 0.5}'); repeatable; recorded with the tuned values")
     parser.add_argument("notebooks", nargs="*", help="notebook stems (default: every tunable notebook)")
     args = parser.parse_args(argv)
+    overrides = parse_overrides(args.overrides)
     for notebook in args.notebooks or list(PROBLEMS):
-        config = load_config(notebook, args.profile)
+        config = load_config(notebook, args.profile, overrides=overrides)
         problem = _problem(notebook, config)
         started = time.perf_counter()
         best, trials = tune(problem.spaces, problem.objective, args.trials, seed=config.seed,
@@ -185,7 +203,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                             on_trial=lambda row: print(f"[tune {notebook}] {row['model']} #{row['number']}: "
                                                        f"{row['score']:.4f} ({row['seconds']:.1f} s)", flush=True))
         budget = {"trials_per_model": args.trials, "sampler": "TPE", "seed": config.seed, "profile": args.profile,
-                  "metric": problem.metric, "data": "fitting part of the first data seed (test never seen)",
+                  "overrides": overrides, "metric": problem.metric,
+                  "data": "fitting part of the first data seed (test never seen)",
                   "minutes": round((time.perf_counter() - started) / 60, 1)}
         print(f"[tune {notebook}] wrote {write_tuned(notebook, best, trials, budget, folder=args.out)}")
     return 0

@@ -160,6 +160,7 @@ class FitResult:
     best_score: float
     stopped_by: str
     converged: bool
+    monitor: str = "score"
 
     @property
     def stopped_early(self) -> bool:
@@ -168,7 +169,8 @@ class FitResult:
     def summary(self) -> dict[str, Any]:
         """The scalar facts of the run, for a results bundle."""
         return {"epochs": int(len(self.history)), "best_epoch": int(self.best_epoch),
-                "best_score": float(self.best_score), "stopped_by": self.stopped_by, "converged": bool(self.converged)}
+                "best_score": float(self.best_score), "stopped_by": self.stopped_by, "converged": bool(self.converged),
+                "monitor": self.monitor}
 
 
 def fit(objective: Objective, config: LoopConfig, on_epoch: Callable[[dict], None] | None = None) -> FitResult:
@@ -213,7 +215,7 @@ def fit(objective: Objective, config: LoopConfig, on_epoch: Callable[[dict], Non
     module.eval()
     history = pd.DataFrame(rows)
     return FitResult(module, history, stopping.best_epoch, stopping.best_score, stopped_by,
-                     converged(history, config, stopped_by))
+                     converged(history, config, stopped_by), config.monitor)
 
 
 def converged(history: pd.DataFrame, config: LoopConfig, stopped_by: str) -> bool:

@@ -10,9 +10,11 @@
 An epoch visits every positive pair once in a seeded random order, in batches of ``head_batch_size``; the
 negatives of the whole epoch are drawn at its start (:func:`xrec_lib.training.negatives.sample_negatives`). Batch
 order and negatives come from the objective's own generator, seeded with the run's seed. Every head is trained the
-same way: Adam at ``head_lr``, at most ``head_epochs`` epochs, early stopping on the ``validate`` measure (the
-caller's validation NDCG@20 of a slice held out from the training pairs) with ``patience`` evaluations without
-improvement, the best parameters restored (:func:`loop_config`); without ``validate`` the epoch cap ends training.
+same way: Adam at ``head_lr`` with weight decay ``head_weight_decay`` (both the profile's, or the head's tuned values:
+:func:`~xrec_lib.studies.paper000.head_tuning.tuned_settings`), at most ``head_epochs`` epochs, early stopping on
+the ``validate`` measure (the caller's validation NDCG@20 of a slice held out from the training pairs) with
+``patience`` evaluations without improvement, the best parameters restored (:func:`loop_config`); without
+``validate`` the epoch cap ends training.
 ``curve`` adds after-epoch history columns every ``eval_every`` epochs (e.g. Fig. 9's test NDCG@20); they never
 steer training. Every generator is seeded (:func:`xrec_lib.config.seed_everything`) before the head is built, and
 torch's is not reseeded when training starts.
@@ -44,6 +46,7 @@ class HeadSettings(Protocol):
     head_epochs: int
     head_batch_size: int
     head_lr: float
+    head_weight_decay: float  # Adam's weight decay
     n_negatives: int  # negatives per positive pair
     patience: int  # validation evaluations without improvement before stopping
     eval_every: int  # epochs between the points of a curve
@@ -133,10 +136,11 @@ class EndToEndObjective(_PairBatches):
 
 
 def loop_config(settings: HeadSettings, device: str, desc: str, validated: bool) -> LoopConfig:
-    """Adam at ``head_lr``, at most ``head_epochs`` epochs; with validation, early stopping on its ``"ndcg"`` with
-    ``patience`` (module docstring). Torch's generator is left as it is."""
-    return LoopConfig(max_epochs=settings.head_epochs, lr=settings.head_lr, patience=settings.patience if validated
-                      else None, monitor="ndcg", mode="max", device=device, desc=desc)
+    """Adam at ``head_lr`` (weight decay ``head_weight_decay``), at most ``head_epochs`` epochs; with validation,
+    early stopping on its ``"ndcg"`` with ``patience`` (module docstring). Torch's generator is left as it is."""
+    return LoopConfig(max_epochs=settings.head_epochs, lr=settings.head_lr, weight_decay=settings.head_weight_decay,
+                      patience=settings.patience if validated else None, monitor="ndcg", mode="max", device=device,
+                      desc=desc)
 
 
 def fit_head(name: str, user_emb: torch.Tensor, item_emb: torch.Tensor, train: sp.csr_matrix,

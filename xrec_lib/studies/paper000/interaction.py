@@ -20,6 +20,8 @@ own data set):
   encoder and head jointly instead, with the same validation and stopping rule. The validation pairs stay in the
   graph the encoders propagate over, so validation scores are optimistic, alike for every head; they only decide
   when to stop.
+* **Tuned heads** (synthetic study, every seed and scenario): a head on frozen embeddings uses its ``head_lr`` and
+  ``head_weight_decay`` chosen by ``make tune`` (:mod:`~xrec_lib.studies.paper000.head_tuning`), if tuned.
 * **Ranking** with a head (:class:`~xrec_lib.studies.paper000.tasks.Method`) uses the two-stage path of
   :mod:`xrec_lib.serving`: the ``n_candidates`` (``C``) products with the largest inner product, reranked by the
   head; dot-product methods rank every product. Training items (all of them) are excluded.
@@ -37,6 +39,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
@@ -48,14 +51,20 @@ from xrec_lib.data.amazon import load_amazon_pair
 from xrec_lib.evaluate import global_auc, roc_points, tpr_at_fpr
 from xrec_lib.models.interaction import InteractionHead
 from xrec_lib.studies.paper000.head_training import fit_end_to_end, fit_head
+from xrec_lib.studies.paper000.head_tuning import NOTEBOOK as TUNED_NOTEBOOK, tuned_settings
 from xrec_lib.studies.paper000.representation import train_with_holdout
+from xrec_lib.studies.paper000.representation_tuning import NOTEBOOK as ENCODERS_TUNED
+from xrec_lib.studies.paper000.representation_tuning import tuned_settings as encoder_settings
 from xrec_lib.studies.paper000.settings import InteractionSettings
 from xrec_lib.studies.paper000.tasks import (RANKING_METRICS, Method, Slices, TargetTask, binary, reference_rows,
                                              roc_pairs, subsample_users, synthetic_dataset)
 from xrec_lib.training.encoders import embeddings
 from xrec_lib.training.loop import FitResult
+from xrec_lib.tuning import load_tuned
 
 HEAD_COMPARISON = ("BLA", "BL", "CNIM", "Gated")
+#: Synthetic scenarios: study name -> the generator's scenario.
+SCENARIOS = {"standard": "sufficient", "sparse": "sparse"}
 #: Fig. 12-14 methods: (paper's name, encoder, head).
 METHODS = {"Siamese GCN + BLA": ("Siamese GCN", "BLA"), "GCN + BL": ("GCN", "BL"),
            "GraphSAGE + self-attention": ("GraphSAGE", "self-attention"), "MF + MLP": ("MF", "MLP")}
@@ -84,10 +93,17 @@ class SeedRecords:
 
 class SeedRun:
     """Trains and evaluates every (scenario, encoder, head) a seed needs, each once (results are shared by the
-    figures: e.g. Method 1 of Fig. 12 is the BLA head of Fig. 9-11)."""
+    figures: e.g. Method 1 of Fig. 12 is the BLA head of Fig. 9-11). ``tuned``: tuned values per head
+    (:func:`~xrec_lib.studies.paper000.head_tuning.tuned_settings`; None or empty: the profile's for all);
+    ``encoder_tuned``: notebook 01's tuned values per encoder
+    (:func:`~xrec_lib.studies.paper000.representation_tuning.tuned_settings`; the encoders are notebook 01's)."""
 
-    def __init__(self, data: str, settings: InteractionSettings, seed: int):
+    def __init__(self, data: str, settings: InteractionSettings, seed: int,
+                 tuned: Mapping[str, Mapping[str, Any]] | None = None,
+                 encoder_tuned: Mapping[str, Mapping[str, Any]] | None = None):
         self.data, self.settings, self.seed = data, settings, seed
+        self.tuned = dict(tuned or {})
+        self.encoder_tuned = dict(encoder_tuned or {})
         self.records = SeedRecords([], [], [], {}, {})
         self._encoders: dict = {}
         self._ranked: dict = {}
@@ -99,7 +115,8 @@ class SeedRun:
     def encoder(self, scenario: str, task: TargetTask, encoder: str):
         """``(model, user_emb, target item_emb)`` of ``encoder`` trained on ``task``'s data (once per scenario)."""
         if (scenario, encoder) not in self._encoders:
-            model, result = train_with_holdout(encoder, task.dataset, self.settings.encoder_settings(), self.seed)
+            settings = encoder_settings(encoder, self.settings.encoder_settings(), self.encoder_tuned)
+            model, result = train_with_holdout(encoder, task.dataset, settings, self.seed)
             self.records.fits.append((self._labels(scenario, "encoder", encoder), result))
             user_emb, item_emb = embeddings(model)
             self._encoders[scenario, encoder] = (model, user_emb, item_emb[torch.from_numpy(task.items)])
@@ -113,6 +130,10 @@ class SeedRun:
         if scenario not in self._fitting:
             self._fitting[scenario] = task.holdout(self.settings.val_fraction, self.seed)
         return self._fitting[scenario]
+
+    def head_settings(self, head: str) -> InteractionSettings:
+        """The settings head ``head`` is trained with on frozen embeddings (its tuned values, if any)."""
+        return tuned_settings(head, self.settings, self.tuned)
 
     def validation(self, scenario: str, task: TargetTask, head_name: str):
         """Validation NDCG@20 and MAP@20 of a head: two-stage ranking of the held-out pairs (fitting part
@@ -133,8 +154,9 @@ class SeedRun:
             user_emb, item_emb = self.embeddings(scenario, task, encoder)
             with_curve = scenario == "standard" and encoder == "Siamese GCN" and head in HEAD_COMPARISON
             curve = self._curve(task, head, user_emb, item_emb) if with_curve else None
-            trained, result = fit_head(head, user_emb, item_emb, self.fitting(scenario, task).train, self.settings,
-                                       self.seed, curve, self.validation(scenario, task, head))
+            trained, result = fit_head(head, user_emb, item_emb, self.fitting(scenario, task).train,
+                                       self.head_settings(head), self.seed, curve,
+                                       self.validation(scenario, task, head))
             if result is not None:
                 self.records.fits.append((self._labels(scenario, "head", f"{encoder} + {head}"), result))
             if with_curve:
@@ -206,9 +228,12 @@ class SeedRun:
         self.records.roc_curves[scenario, group, label] = curve
 
 
-def run_seed(data: str, tasks: dict[str, TargetTask], settings: InteractionSettings, seed: int) -> SeedRecords:
-    """Heads comparison in every scenario of ``tasks``; Methods 1-4, Table 2 ablation in ``"standard"``."""
-    run = SeedRun(data, settings, seed)
+def run_seed(data: str, tasks: dict[str, TargetTask], settings: InteractionSettings, seed: int,
+             tuned: Mapping[str, Mapping[str, Any]] | None = None,
+             encoder_tuned: Mapping[str, Mapping[str, Any]] | None = None) -> SeedRecords:
+    """Heads comparison in every scenario of ``tasks``; Methods 1-4, Table 2 ablation in ``"standard"``
+    (``tuned``, ``encoder_tuned``: :class:`SeedRun`)."""
+    run = SeedRun(data, settings, seed, tuned, encoder_tuned)
     task = tasks["standard"]
     slices = Slices.of(task, settings.high_value_share, settings.cold_start_max)
     for scenario, scenario_task in tasks.items():
@@ -231,8 +256,8 @@ class StudyResult:
     """All seeds of one data set: long-format ``metrics`` (data, scenario, group, model, seed, slice, k, metric,
     value), per-epoch ``curves``, per-method ``roc`` (auc, tpr_at_fpr_0.2), the first seed's ROC curves
     (scenario, group, model, fpr, tpr) and per-user values (for user-level verdicts when only one seed ran), the
-    settings, the wall time, the ``references`` (data, scenario, seed, slice, k, metric, chance, ideal) and the
-    ``fits`` ((labels, FitResult) of every training run)."""
+    settings, the wall time, the ``references`` (data, scenario, seed, slice, k, metric, chance, ideal), the
+    ``fits`` ((labels, FitResult) of every training run) and the ``tuned`` values per head the heads used."""
 
     data: str
     metrics: pd.DataFrame
@@ -245,11 +270,13 @@ class StudyResult:
     seconds: float
     references: pd.DataFrame = field(default_factory=pd.DataFrame)
     fits: list[tuple[dict, FitResult]] = field(default_factory=list)
+    tuned: dict = field(default_factory=dict)
 
 
 def collect_study(data: str, records: list[SeedRecords], seeds, settings: InteractionSettings,
-                  started: float) -> StudyResult:
-    """One :class:`StudyResult` from the records of each seed (``started``: perf_counter at the start)."""
+                  started: float, tuned: Mapping[str, Mapping[str, Any]] | None = None) -> StudyResult:
+    """One :class:`StudyResult` from the records of each seed (``started``: perf_counter at the start;
+    ``tuned``: the tuned values per head used)."""
     roc_curves = pd.concat([pd.DataFrame({"scenario": scenario, "group": group, "model": model, "fpr": grid,
                                           "tpr": tpr})
                             for (scenario, group, model), (grid, tpr) in records[0].roc_curves.items()],
@@ -259,18 +286,19 @@ def collect_study(data: str, records: list[SeedRecords], seeds, settings: Intera
                        pd.DataFrame([r for rec in records for r in rec.roc]), roc_curves, records[0].per_user,
                        tuple(seeds), settings, time.perf_counter() - started,
                        pd.DataFrame([r for rec in records for r in rec.references]),
-                       [fit for rec in records for fit in rec.fits])
+                       [fit for rec in records for fit in rec.fits], dict(tuned or {}))
 
 
 def run_synthetic_study(cfg: RunConfig) -> StudyResult:
     """Every seed of ``cfg`` on synthetic data drawn with that seed: ``"standard"`` (the generator's
-    ``"sufficient"`` scenario) and ``"sparse"``."""
+    ``"sufficient"`` scenario) and ``"sparse"``; each head with its tuned values when the notebook was tuned."""
     settings, started, records = InteractionSettings.from_config(cfg, device=cfg.device), time.perf_counter(), []
+    tuned = load_tuned(TUNED_NOTEBOOK)
     for seed in cfg.seeds:
         tasks = {scenario: TargetTask.from_dataset(synthetic_dataset(settings.synthetic_scale, generated, seed))
-                 for scenario, generated in (("standard", "sufficient"), ("sparse", "sparse"))}
-        records.append(run_seed("synthetic", tasks, settings, seed))
-    return collect_study("synthetic", records, cfg.seeds, settings, started)
+                 for scenario, generated in SCENARIOS.items()}
+        records.append(run_seed("synthetic", tasks, settings, seed, tuned, load_tuned(ENCODERS_TUNED)))
+    return collect_study("synthetic", records, cfg.seeds, settings, started, tuned)
 
 
 def run_amazon_study(cfg: RunConfig) -> StudyResult | None:

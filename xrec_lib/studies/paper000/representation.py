@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -49,11 +49,13 @@ from xrec_lib.evaluate import SampledCandidates, embedding_candidate_scorer, eva
 from xrec_lib.models import CrossDomainViews, GraphData, GraphEncoder, SiameseGCN
 from xrec_lib.models.encoders import ENCODERS
 from xrec_lib.results import ResultsBundle, to_jsonable
+from xrec_lib.studies.paper000.representation_tuning import NOTEBOOK as TUNED_NOTEBOOK, tuned_settings
 from xrec_lib.studies.paper000.settings import RepresentationSettings
 from xrec_lib.studies.paper000.verdicts import reference_results
 from xrec_lib.training.encoders import (HISTORY_COLUMNS, EncoderObjective, EncoderTrainConfig, embeddings,
                                         holdout_dataset)
 from xrec_lib.training.loop import FitResult, fit
+from xrec_lib.tuning import load_tuned
 
 MODELS = ("GCN", "GraphSAGE", "RGCN", "Siamese GCN", "LightGCN", "MF")
 KS = (5, 10, 15, 20, 25, 30)
@@ -106,6 +108,13 @@ def scaled_synthetic_config(scale: float, scenario: str) -> SyntheticCrossDomain
     counts = ("n_users", "n_products", "n_suppliers", "n_sellers", "n_interactions")
     return replace(paper, preset=f"paper-x{scale:g}", **{name: max(2, round(getattr(paper, name) * scale))
                                                         for name in counts})
+
+
+def synthetic_label(scenario: str, data_config: SyntheticCrossDomainConfig) -> str:
+    """The data label of tables and figure titles, with the scale actually run, e.g. "synthetic, sparse, 10% scale
+    (5,252 users)"."""
+    scale = data_config.n_users / SyntheticCrossDomainConfig.paper(scenario).n_users
+    return f"synthetic, {scenario}, {scale:.0%} scale ({data_config.n_users:,} users)"
 
 
 def domain_items(dataset: CrossDomainDataset, domain: int | None = TARGET) -> np.ndarray:
@@ -162,11 +171,14 @@ def train_with_holdout(name: str, dataset: CrossDomainDataset, settings: Represe
 def run_representation(data: CrossDomainDataset | Callable[[int], CrossDomainDataset],
                        settings: RepresentationSettings, seeds: Iterable[int], label: str,
                        models: Iterable[str] = MODELS, ks: Iterable[int] = KS,
-                       domain: int | None = TARGET) -> RepresentationRun:
+                       domain: int | None = TARGET,
+                       tuned: Mapping[str, Mapping[str, Any]] | None = None) -> RepresentationRun:
     """Train and evaluate every model for every seed (module docstring).
 
     ``data`` is one dataset for every seed, or a function of the seed that draws it. ``domain`` is the domain whose
-    products are ranked and whose test interactions are scored (None: every product).
+    products are ranked and whose test interactions are scored (None: every product). ``tuned``: per-model values
+    (``make tune``, :mod:`~xrec_lib.studies.paper000.representation_tuning`) laid over ``settings``; None: the
+    profile's values for every model.
     """
     ks, models = sorted(ks), list(models)
     metric_rows, user_frames, histories, sampled_rows, reference_rows, fits, stored = [], [], [], [], [], [], {}
@@ -181,7 +193,8 @@ def run_representation(data: CrossDomainDataset | Callable[[int], CrossDomainDat
         reference_rows += [{"seed": seed, "k": k, "metric": m, "chance": chance[k][m], "ideal": ideal[k][m]}
                            for k in ks for m in METRICS]
         for name in models:
-            model, result = train_with_holdout(name, dataset, settings, seed, domain)
+            model_settings = tuned_settings(name, settings, tuned or {})
+            model, result = train_with_holdout(name, dataset, model_settings, seed, domain)
             fits.append(({"data": label, "model": name, "seed": seed}, result))
             user_emb, item_emb = embeddings(model)
             ranked = evaluate_embeddings(user_emb, item_emb[torch.from_numpy(items).to(item_emb.device)], test,
@@ -272,7 +285,8 @@ def run_synthetic(config: RunConfig, scenario: str, bundle: ResultsBundle) -> tu
         bundle.add_dataset(drawn[seed].name, synthetic=True, generator_seed=seed, config=data_config.to_dict())
         return drawn[seed]
 
-    run = run_representation(draw, settings, config.seeds, label=f"synthetic, {scenario}")
+    run = run_representation(draw, settings, config.seeds, label=synthetic_label(scenario, data_config),
+                             tuned=load_tuned(TUNED_NOTEBOOK))
     run.record_training(bundle)
     return drawn[config.seeds[0]], run
 

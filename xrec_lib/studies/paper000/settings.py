@@ -67,8 +67,10 @@ class InteractionSettings(Settings):
         synthetic_scale: paper-preset counts times this.
         dim, n_layers, encoder_epochs, encoder_batch_size, encoder_lr, encoder_max_batches: the encoders and
             their training budget (:meth:`encoder_settings`).
-        head_epochs, head_batch_size, head_lr, hidden, n_negatives: the heads and their training (``head_epochs``
-            is the cap).
+        head_epochs, head_batch_size, head_lr, head_weight_decay, hidden, n_negatives: the heads and their
+            training (``head_epochs`` is the cap; ``head_weight_decay``: Adam's weight decay). ``make tune`` sets
+            ``head_lr`` and ``head_weight_decay`` per head
+            (:func:`~xrec_lib.studies.paper000.head_tuning.tuned_settings`).
         patience: validation evaluations without improvement before any model of the notebook (encoder, head,
             end-to-end) stops; val_fraction: share of the training pairs held out for it.
         alignment_weight: the Siamese GCN's alignment-loss weight (as in notebook 01, per data set).
@@ -97,6 +99,7 @@ class InteractionSettings(Settings):
     head_epochs: int = 5
     head_batch_size: int = 1024
     head_lr: float = 0.003
+    head_weight_decay: float = 0.0
     hidden: int = 64
     n_negatives: int = 4
     patience: int = 3

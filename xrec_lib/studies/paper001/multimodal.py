@@ -6,12 +6,18 @@ Training follows Self-MM (:class:`SentimentObjective`, trained by :func:`xrec_li
 loss summed over the tasks (SLGM-weighted unimodal tasks), early stopping on the validation MAE (``patience``
 evaluations without a lower one, at most ``epochs`` epochs: the same rule for every model) and the parameters of
 the lowest validation MAE kept; the test metrics reported are those of that best validation epoch.
+
+Tuning: :func:`run_models` takes the values ``make tune`` chose per model (:mod:`xrec_lib.studies.paper001.tuning`;
+learning rate, weight decay, dropout) and lays them over the section's settings for every seed of that model
+(:meth:`~xrec_lib.studies.paper001.settings.Paper001Settings.tuned_for`); a model without tuned values trains with
+the profile's.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -108,13 +114,14 @@ class SentimentObjective(Objective):
     ``encoder_lr``, the rest at the loop's rate (Self-MM trains BERT with a smaller learning rate than the fusion
     network). With ``use_slgm``, after every step the label generator stores the batch's head features and
     recomputes its centres, and from the second epoch regenerates the batch's unimodal labels first. Validation:
-    MAE on ``data["valid"]``; ``after_epoch``: the test metrics of the epoch (``test_<metric>``, Fig. 9's curves).
+    MAE on ``data["valid"]``; ``after_epoch``: the test metrics of the epoch (``test_<metric>``, Fig. 9's curves),
+    none with ``track_test=False`` (tuning: ``data`` then needs no test split).
     """
 
     def __init__(self, model: nn.Module, data: dict[str, Split], batch_size: int, use_slgm: bool, seed: int,
-                 encoder_lr: float = 5e-5, device: str = "cpu"):
+                 encoder_lr: float = 5e-5, device: str = "cpu", track_test: bool = True):
         self.module, self.data, self.batch_size = model, data, batch_size
-        self.encoder_lr, self.device = encoder_lr, device
+        self.encoder_lr, self.device, self.track_test = encoder_lr, device, track_test
         self.labels = torch.as_tensor(data["train"]["regression_labels"], dtype=torch.float32)
         self.slgm = None
         if use_slgm:
@@ -169,6 +176,8 @@ class SentimentObjective(Objective):
         return {"mae": self.split_metrics("valid")[0]["mae"]}
 
     def after_epoch(self, epoch: int) -> dict[str, float]:
+        if not self.track_test:
+            return {}
         return {f"test_{name}": value for name, value in self.split_metrics("test")[0].items()}
 
     def split_metrics(self, split: str) -> tuple[dict[str, float], np.ndarray]:
@@ -181,9 +190,26 @@ def loop_config(settings: Paper001Settings, seed: int, device: str = "cpu") -> L
     """Early stopping on the validation MAE (``settings.patience`` evaluations without a lower one, at most
     ``settings.epochs`` epochs), the parameters of the lowest validation MAE kept, the learning rates constant or
     falling linearly to 0 at the epoch cap (``settings.linear_decay``), torch's generator reseeded with ``seed``."""
-    return LoopConfig(max_epochs=settings.epochs, lr=settings.lr, patience=settings.patience,
-                      schedule="linear" if settings.linear_decay else "constant", monitor="mae", mode="min",
+    return LoopConfig(max_epochs=settings.epochs, lr=settings.lr, weight_decay=settings.weight_decay,
+                      patience=settings.patience, schedule="linear" if settings.linear_decay else "constant", monitor="mae", mode="min",
                       seed=seed, device=device)
+
+
+def set_dropout(module: nn.Module, p: float, skip: str = "text_layers") -> None:
+    """Set the rate of every ``nn.Dropout`` of ``module`` to ``p``, except those under the submodule ``skip``
+    (the fine-tuned MiniLM layers keep their own)."""
+    for name, layer in module.named_modules():
+        if isinstance(layer, nn.Dropout) and name.split(".")[0] != skip:
+            layer.p = p
+
+
+def build_model(name: str, input_dims: dict[str, int], settings: Paper001Settings) -> nn.Module:
+    """``MULTIMODAL_MODELS.build(name, input_dims, settings.model_spec)``; a baseline's dropout layers then take
+    ``settings.baseline_dropout`` when it is set (else they keep their built-in rate)."""
+    model = MULTIMODAL_MODELS.build(name, input_dims, settings.model_spec)
+    if name in BASELINES and settings.baseline_dropout is not None:
+        set_dropout(model, settings.baseline_dropout)
+    return model
 
 
 def train_multimodal(model: nn.Module, data: dict[str, Split], settings: Paper001Settings, use_slgm: bool,
@@ -198,21 +224,35 @@ def train_multimodal(model: nn.Module, data: dict[str, Split], settings: Paper00
     return MultimodalRun(history, metrics, predictions, objective.slgm, result)
 
 
-def run_models(data: dict[str, Split], dataset: str, models: tuple[str, ...], settings: Paper001Settings,
-               seeds: tuple[int, ...], device: str = "cpu") -> tuple[pd.DataFrame, pd.DataFrame,
-                                                                   dict[tuple[str, int], MultimodalRun]]:
+def run_models(data: dict[str, Split] | Callable[[int], dict[str, Split]], dataset: str, models: tuple[str, ...],
+               settings: Paper001Settings,
+               seeds: tuple[int, ...], device: str = "cpu",
+               tuned: Mapping[str, Mapping[str, Any]] | None = None) -> tuple[pd.DataFrame, pd.DataFrame,
+                                                                              dict[tuple[str, int], MultimodalRun]]:
     """Train every model for every seed. Returns per-seed test metrics, per-epoch histories and the runs.
 
     SLGM is on for :data:`~xrec_lib.models.multimodal.PROPOSED` and the ablation variants (they share the
-    multi-task heads) and off for the baselines.
+    multi-task heads) and off for the baselines. ``tuned``: values per model laid over ``settings`` (module
+    docstring); None: ``settings`` for every model. ``data``: one dataset for every seed, or a function of the seed
+    that draws it (each seed its own data and initialisation; every model of a seed sees the same draw).
     """
-    input_dims = {m: data["train"][m].shape[-1] for m in modalities_of(data["train"])}
+    drawn: dict[int, dict[str, Split]] = {}
+
+    def data_of(seed: int) -> dict[str, Split]:
+        if seed not in drawn:
+            drawn[seed] = data(seed) if callable(data) else data
+        return drawn[seed]
+
     rows, histories, runs = [], [], {}
     for name in models:
+        model_settings = settings.tuned_for(name, tuned)
         for seed in seeds:
+            split = data_of(seed)
+            input_dims = {m: split["train"][m].shape[-1] for m in modalities_of(split["train"])}
             seed_everything(seed)
-            model = MULTIMODAL_MODELS.build(name, input_dims, settings.model_spec)
-            run = train_multimodal(model, data, settings, use_slgm=name not in BASELINES, seed=seed, device=device)
+            model = build_model(name, input_dims, model_settings)
+            run = train_multimodal(model, split, model_settings, use_slgm=name not in BASELINES, seed=seed,
+                                   device=device)
             runs[(name, seed)] = run
             rows.append({"dataset": dataset, "model": name, "seed": seed, **run.test_metrics})
             histories.append(run.history.assign(dataset=dataset, model=name, seed=seed))

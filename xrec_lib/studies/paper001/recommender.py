@@ -25,12 +25,17 @@ users), and the log loss of the models' click probabilities (sigmoid of the logi
 (1 positive : ``n_eval_negatives`` negatives, a harder class ratio than training's 1 : ``n_train_negatives``, so it
 measures calibration under that shift as well). A popularity ranker (training interaction count of the item) is
 the sanity floor every model should beat; it gives no probability, so its log loss is NaN.
+
+Tuning: :func:`run_recommenders` takes the values ``make tune`` chose per recommender
+(:mod:`xrec_lib.studies.paper001.tuning`: ``rec_lr``, ``rec_weight_decay``, ``rec_dropout``) and uses them for every
+seed of that recommender; without them every recommender trains with the profile's values.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
@@ -44,6 +49,7 @@ from xrec_lib.data.microlens import load_microlens_50k
 from xrec_lib.errors import ConfigError, DataError
 from xrec_lib.evaluate import SampledCandidates, evaluate_sampled, per_user_auc, sample_candidates
 from xrec_lib.models.xdeepfm import RECOMMENDERS, CTRModel
+from xrec_lib.studies.paper001.multimodal import set_dropout
 from xrec_lib.studies.paper001.settings import Paper001Settings
 from xrec_lib.text import encode_texts
 from xrec_lib.training.loop import FitResult, LoopConfig, Objective, fit
@@ -224,19 +230,22 @@ def validation_metrics(score, candidates: SampledCandidates, chunk_users: int = 
 
 def recommender_loop_config(settings: Paper001Settings, seed: int, device: str = "cpu") -> LoopConfig:
     """The same stopping rule for every recommender: early stopping on the validation AUC (``rec_patience``
-    evaluations without a higher one, at most ``rec_epochs`` epochs), Adam at ``rec_lr``, constant rate."""
-    return LoopConfig(max_epochs=settings.rec_epochs, lr=settings.rec_lr, patience=settings.rec_patience,
-                      monitor="auc", mode="max", seed=seed, device=device)
+    evaluations without a higher one, at most ``rec_epochs`` epochs), Adam at ``rec_lr`` with weight decay
+    ``rec_weight_decay``, constant rate."""
+    return LoopConfig(max_epochs=settings.rec_epochs, lr=settings.rec_lr, weight_decay=settings.rec_weight_decay,
+                      patience=settings.rec_patience, monitor="auc", mode="max", seed=seed, device=device)
 
 
 def train_recommender(name: str, data: ShortVideoData, settings: Paper001Settings, seed: int,
                       device: str = "cpu") -> FitResult:
     """Train one :data:`~xrec_lib.models.xdeepfm.RECOMMENDERS` model (:func:`recommender_loop_config`; the
     parameters of the best validation AUC restored in ``.module``); every generator is seeded with ``seed``
-    first."""
+    first. ``settings.rec_dropout``, when set, is the rate of the model's dropout layers (else the built-in one)."""
     seed_everything(seed)
     model = RECOMMENDERS.build(name, list(data.train.shape), data.item_text.shape[1], dim=settings.emb_dim,
                                cin_layers=settings.cin_layers, cin_variant=settings.cin_variant)
+    if settings.rec_dropout is not None:
+        set_dropout(model, settings.rec_dropout)
     objective = RecommenderObjective(model, data, settings.n_train_negatives, settings.rec_batch_size, seed,
                                      settings.n_eval_negatives, device)
     return fit(objective, recommender_loop_config(settings, seed, device))
@@ -278,16 +287,18 @@ def evaluate_scorer(score, data: ShortVideoData, n_eval_negatives: int, seed: in
 
 
 def run_recommenders(data: ShortVideoData, settings: Paper001Settings, seeds: tuple[int, ...],
-                     device: str = "cpu") -> tuple[pd.DataFrame, pd.DataFrame, dict[tuple[str, int], FitResult]]:
+                     device: str = "cpu", tuned: Mapping[str, Mapping[str, Any]] | None = None,
+                     ) -> tuple[pd.DataFrame, pd.DataFrame, dict[tuple[str, int], FitResult]]:
     """Per-seed test metrics of :data:`POPULARITY` and every recommender (``cin_variant`` recorded in each row), the
-    per-user AUC of every (model, seed), and the training runs of the recommenders by (model, seed)."""
+    per-user AUC of every (model, seed), and the training runs of the recommenders by (model, seed). ``tuned``:
+    values per recommender laid over ``settings`` (module docstring); None: ``settings`` for every model."""
     rows, per_user, fits = [], [], {}
     for name in (POPULARITY, *RECOMMENDERS):
         for seed in seeds:
             if name == POPULARITY:
                 score = popularity_scorer(data)
             else:
-                fits[(name, seed)] = train_recommender(name, data, settings, seed, device)
+                fits[(name, seed)] = train_recommender(name, data, settings.tuned_for(name, tuned), seed, device)
                 score = candidate_scorer(fits[(name, seed)].module, data, device)
             metrics, users = evaluate_scorer(score, data, settings.n_eval_negatives, seed,
                                              logits=name != POPULARITY)

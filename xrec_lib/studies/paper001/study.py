@@ -2,13 +2,19 @@
 section's runs; settings come from :class:`~xrec_lib.studies.paper001.settings.Paper001Settings` with the block
 of the section's dataset. Every training run is recorded with :func:`record_training`; the claims of the paper
 (Tables III-IV, Fig. 8) and those of our MicroLens benchmark (Fig. 2) are decided as two families
-(:func:`decide_families`)."""
+(:func:`decide_families`).
+
+Tuned values (``make tune``, :mod:`xrec_lib.studies.paper001.tuning`, read with :func:`xrec_lib.tuning.load_tuned`)
+are used for every seed wherever the tuned model runs: a sentiment model's values (tuned on the MOSI-shaped
+synthetic data) in Tables I-IV on synthetic MOSI- and MOSEI-shaped data and on real CMU-MOSI, a recommender's in
+the Fig. 2 comparison. The ablation variants of Fig. 8/9 are not tuned: all four train with the profile's values,
+so no variant gets the full model's tuned values. Without a tuned file every section uses the profile's values."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import pandas as pd
 
@@ -20,10 +26,11 @@ from xrec_lib.models.multimodal import ABLATIONS, BASELINES, PROPOSED
 from xrec_lib.results import ResultsBundle
 from xrec_lib.studies.paper001 import multimodal as mm
 from xrec_lib.studies.paper001 import recommender as rec
-from xrec_lib.studies.paper001.settings import Paper001Settings
+from xrec_lib.studies.paper001.settings import NOTEBOOK, Paper001Settings
 from xrec_lib.studies.paper001.tables import (comparison_table, majority_share, recommender_claims,
                                               sentiment_claims, slgm_label_table)
 from xrec_lib.training.loop import FitResult
+from xrec_lib.tuning import load_tuned
 
 TABLE_MODELS = (PROPOSED, *BASELINES)
 
@@ -56,16 +63,31 @@ class MultimodalRuns:
                                 text_only=self.text_only)
 
 
-def _run(cfg: RunConfig, settings: Paper001Settings, data: dict, label: str, models: tuple[str, ...],
-         section: str) -> MultimodalRuns:
-    per_seed, history, runs = mm.run_models(data, label, models, settings, cfg.seeds, cfg.device)
-    return MultimodalRuns(label, per_seed, history, runs, data, section)
+def _run(cfg: RunConfig, settings: Paper001Settings, data: dict | Callable[[int], dict], label: str,
+         models: tuple[str, ...], section: str, tuned: bool = True) -> MultimodalRuns:
+    """Every model on ``data`` (one dataset, or a function of the seed drawing each seed's own); the runs keep the
+    first seed's data (its test labels give the chance levels)."""
+    first = data(cfg.seeds[0]) if callable(data) else data
+    per_seed, history, runs = mm.run_models(
+        (lambda seed: first if seed == cfg.seeds[0] else data(seed)) if callable(data) else data, label, models,
+        settings, cfg.seeds, cfg.device, tuned=load_tuned(NOTEBOOK) if tuned else None)
+    return MultimodalRuns(label, per_seed, history, runs, first, section)
 
 
-def _synthetic(cfg: RunConfig, dataset: str, shape: MultimodalShape, models: tuple[str, ...]) -> MultimodalRuns:
+def synthetic_data(cfg: RunConfig, dataset: str, shape: MultimodalShape) -> tuple[Paper001Settings, dict]:
+    """The settings of the section ``dataset`` and its synthetic ``shape``-shaped data (split sizes scaled by the
+    section's ``fraction``, drawn with ``cfg.seed``)."""
     settings = Paper001Settings.from_config(cfg, dataset=dataset)
-    data = synthetic_multimodal(shape.scaled(settings.fraction), seed=cfg.seed)
-    return _run(cfg, settings, data, f"synthetic {shape.name}-shaped", models, dataset)
+    return settings, synthetic_multimodal(shape.scaled(settings.fraction), seed=cfg.seed)
+
+
+def _synthetic(cfg: RunConfig, dataset: str, shape: MultimodalShape, models: tuple[str, ...],
+               tuned: bool = True) -> MultimodalRuns:
+    """Every model on ``shape``-shaped synthetic data, each seed its own draw (generator seeded with the seed)."""
+    settings = Paper001Settings.from_config(cfg, dataset=dataset)
+    scaled = shape.scaled(settings.fraction)
+    label = f"synthetic {shape.name}-shaped, {settings.fraction:.0%} of its split sizes"
+    return _run(cfg, settings, lambda seed: synthetic_multimodal(scaled, seed=seed), label, models, dataset, tuned)
 
 
 def synthetic_mosi(cfg: RunConfig) -> MultimodalRuns:
@@ -80,8 +102,9 @@ def synthetic_mosei(cfg: RunConfig) -> MultimodalRuns:
 
 
 def ablation(cfg: RunConfig) -> MultimodalRuns:
-    """Fig. 8/9: the four LGT / soft-mapping variants on MOSI-shaped synthetic data (``ablation.fraction``)."""
-    return _synthetic(cfg, "ablation", MOSI_SHAPE, tuple(ABLATIONS))
+    """Fig. 8/9: the four LGT / soft-mapping variants on MOSI-shaped synthetic data (``ablation.fraction``), all
+    with the profile's values (not tuned, module docstring)."""
+    return _synthetic(cfg, "ablation", MOSI_SHAPE, tuple(ABLATIONS), tuned=False)
 
 
 def real_mosi(cfg: RunConfig) -> MultimodalRuns | None:
@@ -148,18 +171,24 @@ class RecommenderRuns:
                    "model": model, "seed": seed}, fit
 
 
-def recommender(cfg: RunConfig) -> RecommenderRuns:
-    """Fig. 2 recommender comparison on MicroLens-50K (``microlens.n_users`` users, the ``microlens.top_items``
-    most-watched videos or all when 0) or, without data, synthetic data."""
+def recommender_data(cfg: RunConfig) -> tuple[Paper001Settings, rec.ShortVideoData]:
+    """The settings and data of the Fig. 2 comparison: MicroLens-50K (``microlens.n_users`` users, the
+    ``microlens.top_items`` most-watched videos or all when 0) with the ``microlens`` block or, without data
+    (``cfg.data_dir`` None), the synthetic short-video set with the top-level values."""
     if cfg.data_dir is None:
-        settings = Paper001Settings.from_config(cfg)
-        data = rec.synthetic_short_video(seed=cfg.seed)
-    else:
-        settings = Paper001Settings.from_config(cfg, dataset="microlens")
-        if settings.n_users is None:
-            raise ConfigError("the profile's microlens block lacks n_users (MicroLens users to sample)")
-        data = rec.microlens_data(cfg.data_dir, settings.n_users, cfg.seed, top_items=settings.top_items)
-    per_seed, per_user, fits = rec.run_recommenders(data, settings, cfg.seeds, cfg.device)
+        return Paper001Settings.from_config(cfg), rec.synthetic_short_video(seed=cfg.seed)
+    settings = Paper001Settings.from_config(cfg, dataset="microlens")
+    if settings.n_users is None:
+        raise ConfigError("the profile's microlens block lacks n_users (MicroLens users to sample)")
+    return settings, rec.microlens_data(cfg.data_dir, settings.n_users, cfg.seed, top_items=settings.top_items)
+
+
+def recommender(cfg: RunConfig) -> RecommenderRuns:
+    """Fig. 2 recommender comparison on :func:`recommender_data` (each recommender with its tuned values, module
+    docstring)."""
+    settings, data = recommender_data(cfg)
+    per_seed, per_user, fits = rec.run_recommenders(data, settings, cfg.seeds, cfg.device,
+                                                    tuned=load_tuned(NOTEBOOK))
     return RecommenderRuns(data.name, data.synthetic, data.train.shape[0], data.train.shape[1], per_seed, per_user,
                            fits)
 
