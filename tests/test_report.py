@@ -232,3 +232,15 @@ def test_each_notebook_shows_how_its_training_runs_ended(built):
     assert "training runs" in text and "stopped by the cap" in text
     header, *rows = next(t for t in page.tables if t and t[0][:2] == ["model", "runs"])
     assert rows[0] == ["RGCN", "3", "2", "1", "0", "2", "12"]
+
+
+def test_the_tuning_budget_and_chosen_values_are_shown_per_notebook():
+    from xrec_lib.report import NotebookState, _tuning_table
+
+    tuning = {"budget": {"trials_per_model": 8, "sampler": "TPE", "profile": "paper", "minutes": 12.5,
+                         "metric": "validation NDCG@20", "data": "fitting part of the first data seed"},
+              "models": {"GCN": {"lr": 0.0123456, "n_layers": 2}, "MF": {"lr": 0.002}}}
+    table = _tuning_table(NotebookState("01_x", {"status": "ok"}, {"tuning": tuning}))
+    assert "8 TPE trials per model" in table.caption and "12.5 min" in table.caption
+    assert table.rows == [["GCN", "lr = 0.0123, n_layers = 2"], ["MF", "lr = 0.0020"]]
+    assert _tuning_table(NotebookState("01_x", {"status": "ok"}, {"tuning": None})) is None

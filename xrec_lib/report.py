@@ -354,6 +354,9 @@ def notebook_blocks(state: NotebookState, reports_dir: Path) -> list[Block]:
     training = _training_table(state)
     if training is not None:
         blocks.append(training)
+    tuning = _tuning_table(state)
+    if tuning is not None:
+        blocks.append(tuning)
     registry = items_of(state.name)
     others = [v for v in state.verdicts() if not any(item_verdicts(item, [v]) for item in registry)]
     if others:
@@ -380,6 +383,23 @@ def _training_table(state: NotebookState) -> Table | None:
     return Table(["model", "runs", "stopped by patience", "stopped by the cap", "stopped by time", "converged",
                   "median epochs"], rows, "training runs (every fit of the notebook, results.json: training)",
                  collapsed=len(rows) > FOLDED_ROWS)
+
+
+def _tuning_table(state: NotebookState) -> Table | None:
+    """The equal-budget search the notebook's models were trained with (``results.json`` ``tuning``): the budget
+    and each model's chosen values; None when the notebook was not tuned (every model then has the profile's)."""
+    tuning = state.results.get("tuning")
+    if not tuning:
+        return None
+    budget = tuning.get("budget") or {}
+    caption = (f"tuned settings ({budget.get('trials_per_model', '?')} {budget.get('sampler', '')} trials per model "
+               f"on the {budget.get('data', 'validation split')}, {budget.get('metric', 'validation score')}, "
+               f"profile {budget.get('profile', '?')}"
+               + (f", overrides {budget['overrides']}" if budget.get("overrides") else "")
+               + (f", {budget['minutes']} min" if budget.get("minutes") is not None else "") + ")")
+    rows = [[model, ", ".join(f"{k} = {_number(v, 4) if isinstance(v, float) else v}" for k, v in values.items())]
+            for model, values in (tuning.get("models") or {}).items()]
+    return Table(["model", "chosen values"], rows, caption, collapsed=len(rows) > FOLDED_ROWS)
 
 
 def _unclaimed_outputs(state: NotebookState, reports_dir: Path) -> list[Block]:

@@ -114,6 +114,7 @@ class ResultsBundle:
             "datasets": self.datasets,
             "notes": self.notes,
             "training": self.training,
+            "tuning": tuning_record(self.config.notebook),
             "tables": sorted(self._tables),
             "figures": sorted(self._figures),
             "environment": environment(self.config.threads),
@@ -134,6 +135,19 @@ class ResultsBundle:
             for suffix in ("png", "svg"):
                 figure.savefig(folder / "figures" / f"{name}.{suffix}", bbox_inches="tight", dpi=120)
         (folder / "results.json").write_text(json.dumps(self.summary(), indent=2, allow_nan=False) + "\n")
+
+
+def tuning_record(notebook: str) -> dict[str, Any] | None:
+    """The equal-budget search whose values the notebook used (``make tune``: its budget and the chosen values per
+    model, ``xrec_lib/profiles/tuned/<notebook>.yaml``); None when the notebook was not tuned."""
+    from xrec_lib.tuning import TUNED_DIR
+
+    path = TUNED_DIR / f"{notebook}.yaml"
+    if not path.is_file():
+        return None
+    import yaml
+
+    return to_jsonable(yaml.safe_load(path.read_text()) or {}, where=str(path))
 
 
 def environment(threads: int) -> dict[str, Any]:
