@@ -40,7 +40,7 @@ reproduce: setup
 # One equal-budget hyperparameter search per model (Optuna TPE); writes xrec_lib/profiles/tuned/.
 TRIALS ?= 20
 tune: setup
-	$(BIN)/python -m xrec_lib.tuning --trials $(TRIALS) $(NOTEBOOKS)
+	$(BIN)/python -m xrec_lib.tuning --trials $(TRIALS) $(TUNE_ARGS) $(NOTEBOOKS)
 
 lab: setup
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
