@@ -76,3 +76,12 @@ def test_sweep_table_shows_the_papers_depths_as_rows_of_their_own(reports):
     assert list(table.index) == [1, 2, 4, 12, 16, 22]
     assert table.loc[22, "paper accuracy"] == pytest.approx(0.831) and np.isnan(table.loc[22, "ours accuracy (mean)"])
     assert np.isnan(table.loc[2, "paper accuracy"]) and table.loc[12, "seeds"] == 0
+
+
+def test_sweep_table_sets_the_papers_value_beside_our_run_at_the_same_depth(tmp_path):
+    study = ablations.STUDIES[3]
+    write_bundle(tmp_path, study.notebook, {"table3/synthetic": rows(study, {2: 0.0, 12: 0.01, 16: 0.02, 22: 0.03})})
+    table = ablations.summary_table(ablations.load_rows(tmp_path, study), study)
+    assert list(table.index) == [2, 12, 16, 22] and (table["seeds"] == 5).all()
+    assert table["paper accuracy"].loc[[12, 16, 22]].tolist() == pytest.approx([0.746, 0.793, 0.831])
+    assert np.isnan(table.loc[2, "paper accuracy"])

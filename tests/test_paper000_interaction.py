@@ -14,7 +14,7 @@ from xrec_lib.compare import OUTCOMES
 from xrec_lib.config import load_config
 from xrec_lib.results import ResultsBundle
 from xrec_lib.models.interaction import HEADS
-from xrec_lib.studies.paper000 import head_training
+from xrec_lib.studies.paper000 import figures, head_training
 from xrec_lib.studies.paper000 import interaction as lib
 from xrec_lib.studies.paper000 import interaction_claims as claims
 from xrec_lib.studies.paper000 import interaction_tables as tables
@@ -264,3 +264,29 @@ def test_interaction_settings_read_the_amazon_block(tmp_path):
     assert (amazon.encoder_epochs, amazon.encoder_max_batches, amazon.max_users, amazon.n_seeds) == (1, 2, 200, 1)
     assert amazon.encoder_settings().max_batches == 2 and amazon.dim == synthetic.dim
     assert synthetic.encoder_settings().patience == synthetic.patience  # one patience for encoders and heads
+
+
+def test_fig13_precision_at_15_shows_the_values_the_text_states():
+    _, methods, columns = tables._fig_columns("Fig. 13")
+    (at_15,) = [column for column in columns if column.label == "precision@15"]
+    expected = {"Siamese GCN + BLA": 0.074, "GCN + BL": 0.068, "GraphSAGE + self-attention": 0.063,
+                "MF + MLP": 0.059}
+    assert set(methods) == set(expected)
+    assert {model: tables.paper_value(model, at_15.paper) for model in methods} == pytest.approx(expected)
+    (at_20,) = [column for column in columns if column.label == "precision@20"]
+    assert tables.paper_value("GCN + BL", at_20.paper) == pytest.approx(0.069)
+
+
+def test_fig12a_paper_column_and_panel_say_the_paper_names_neither_group_nor_k():
+    _, methods, columns = tables._fig_columns("Fig. 12")
+    (ndcg,) = [column for column in columns if column.paper and column.paper["source"] == "Fig. 12(a)"]
+    assert ndcg.paper_label and "not stated" in ndcg.paper_label and "@20" not in ndcg.paper_label
+    (claim,) = [claim for claim in claims.CLAIMS if claim.source == "Fig. 12(a)"]
+    assert all("neither the group nor K" in text for text, _ in claim.pairs())
+    metrics = pd.DataFrame([{"group": "methods", "model": model, "scenario": "standard", "slice": slice_name,
+                             "k": 20, "metric": metric, "value": 0.1, "seed": 0}
+                            for model in methods for slice_name in ("high-value users", "long-tail products")
+                            for metric in ("ndcg", "hr")])
+    figure = figures.business_scenarios(metrics, "synthetic", methods)
+    title = figure.axes[0].get_title()
+    assert "NDCG@20 on high-value users" in title and "neither the group nor K" in title

@@ -22,7 +22,8 @@ from xrec_lib.studies.paper000.representation import (MODELS, RepresentationSett
                                                       run_representation, scaled_synthetic_config,
                                                       store_siamese_embeddings)
 from xrec_lib.studies.paper000.representation_tables import (BASELINES, STATEMENTS, alignment_ablation,
-                                                             claim_verdicts, claims, curves_table, figure_table)
+                                                             claim_verdicts, claims, curves_table, figure_table,
+                                                             paper_gap, paper_value)
 from xrec_lib.studies.paper000.verdicts import at_chance, chance_reason, collapsed, lift, reference_results
 from xrec_lib.training.encoders import EncoderTrainConfig, embeddings, train_encoder
 from xrec_lib.training.loop import STOP_REASONS
@@ -104,6 +105,12 @@ def test_tables_carry_paper_values_beside_ours(tiny):
         figure_table(run, "Fig. 99")
     curves = curves_table(run, ["ndcg", "map"])
     assert len(curves) == len(MODELS) * 3
+
+
+def test_fig8_coverage_table_shows_rgcns_value_derived_from_the_stated_gap():
+    assert paper_value("Fig. 8", "coverage", "RGCN") == pytest.approx(0.172)
+    assert paper_value("Fig. 8", "coverage", "Siamese GCN") == pytest.approx(0.188)
+    assert paper_gap("Fig. 8(b)", "coverage", "Siamese GCN", "RGCN") == pytest.approx(0.016)
 
 
 def test_verdicts_are_per_user_with_one_seed(tiny):

@@ -380,3 +380,24 @@ def test_tuned_values_replace_the_grid_and_the_search_is_equal(tmp_path, monkeyp
                                    lambda model, values: 0.0)
     tuning.check_equal_budget(problem.spaces)
     assert "04_gconv_transform" in tuning.PROBLEMS and callable(tuning_problem)
+
+
+def _summary_rows(models, n_seeds=2):
+    return pd.DataFrame([{"model": model, "seed": seed, "accuracy": 0.6, "auc": 0.6, "hr@10": 0.1, "ndcg@10": 0.1,
+                          "inference_ms": 1.0, "params": 10, "lr": 0.01}
+                         for model in models for seed in range(n_seeds)])
+
+
+def test_the_papers_ours_row_is_labelled_with_its_n_beside_ours():
+    assert tables.paper_depth() == 22
+    table1 = _summary_rows(MODEL_NAMES)
+    summary1 = tables.table1_summary(table1, n_layers=2)
+    assert summary1.loc["GConv-Transform", "paper accuracy"] == pytest.approx(0.831)
+    assert summary1.loc["GConv-Transform", "paper note"] == "paper: N = 22; ours: N = 2"
+    assert summary1.loc["DNN", "paper note"] == ""
+    recorded = tables.table1_summary(table1.assign(n_layers=3))
+    assert recorded.loc["GConv-Transform", "paper note"] == "paper: N = 22; ours: N = 3"
+    assert "ours: not recorded" in tables.table1_summary(table1).loc["GConv-Transform", "paper note"]
+    summary2 = tables.table2_summary(_summary_rows(ABLATIONS), table1, n_layers=2)
+    assert summary2.loc["GConv-Transform", "paper note"] == "paper: N = 22; ours: N = 2"
+    assert summary2.loc["without graph convolution", "paper note"] == ""

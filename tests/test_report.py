@@ -192,6 +192,13 @@ def test_item_references_and_prefixes():
         assert not any(a.owns(b.prefix) for a in mine for b in mine if a is not b)
 
 
+def test_paper000_item_titles_follow_the_papers_panels():
+    titles = {item.label: item.title for item in ITEMS if item.paper == "000"}
+    assert "standard (a, Scenario 1)" in titles["Fig. 10"] and "sparse (b, Scenario 2)" in titles["Fig. 10"]
+    assert "sufficient" not in titles["Fig. 10"]
+    assert "neither the group nor K" in titles["Fig. 12"] and "NDCG@20 on high-value users" in titles["Fig. 12"]
+
+
 def test_bad_input_gives_one_clear_error(tmp_path, capsys):
     assert report.main(["--reports-dir", str(tmp_path / "absent")]) == 2
     assert "make reproduce" in capsys.readouterr().err

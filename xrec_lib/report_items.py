@@ -56,11 +56,12 @@ ITEMS: tuple[ReportItem, ...] = (
                "01_siamese_gcn", "fig8"),
     ReportItem("000", "Fig. 9", "NDCG (a) and MAP (b) of the interaction heads BL, CNIM, Gated and BLA over "
                "training epochs", "02_bilinear_attention", "fig9"),
-    ReportItem("000", "Fig. 10", "HR and accuracy of the interaction heads in the sparse (a) and sufficient (b) "
-               "scenarios", "02_bilinear_attention", "fig10"),
+    ReportItem("000", "Fig. 10", "HR and accuracy of the interaction heads in the standard (a, Scenario 1) and "
+               "sparse (b, Scenario 2) scenarios", "02_bilinear_attention", "fig10"),
     ReportItem("000", "Fig. 11", "Recall (a) and ROC curves (b) of the interaction heads",
                "02_bilinear_attention", "fig11"),
-    ReportItem("000", "Fig. 12", "NDCG (a) and long-tail HR (b) of the complete systems, Methods 1-4",
+    ReportItem("000", "Fig. 12", "NDCG (a; ours: NDCG@20 on high-value users, the paper names neither the group "
+               "nor K) and long-tail HR (b) of the complete systems, Methods 1-4",
                "02_bilinear_attention", "fig12"),
     ReportItem("000", "Fig. 13", "Precision against K (a) and for high-value potential users (b), Methods 1-4",
                "02_bilinear_attention", "fig13"),

@@ -75,7 +75,7 @@ CLAIMS = (
           "the BLA head helps"),
     Claim("Fig. 12(a)", "methods", "Siamese GCN + BLA", _METHODS_BUT_1, Column(
         "", "ndcg", slice="high-value users", paper={"source": "Fig. 12(a)", "metric": "ndcg"}),
-          "NDCG@20 (high-value users)"),
+          "NDCG@20 (high-value users)", "the paper names neither the group nor K"),
     Claim("Fig. 12(b)", "methods", "Siamese GCN + BLA", _METHODS_BUT_1, Column(
         "", "hr", slice="long-tail products", paper={"source": "Fig. 12(b)", "metric": "hr"}),
           "HR@20 (long-tail products)", "also Fig. 14(b)"),

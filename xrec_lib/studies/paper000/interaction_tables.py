@@ -26,12 +26,17 @@ from xrec_lib.studies.paper000.interaction import ABLATION, END_TO_END_ROW, HEAD
 
 CLAIM_K = 20
 ROC_METRICS = ("auc", "tpr_at_fpr_0.2")
+#: The paper's precision of Methods 1-4 over all users per K: K = 20 is read off Fig. 13(a), K = 15 is stated in
+#: the text of Fig. 13 (:mod:`xrec_lib.papers` source ``"Fig. 13, text"``, panel not named).
+FIG13_ALL_USERS = {20: {"source": "Fig. 13(a)", "metric": "precision", "k": 20},
+                   15: {"source": "Fig. 13, text", "metric": "precision", "k": 15}}
 
 
 @dataclass(frozen=True)
 class Column:
     """One compared quantity: our ``metric`` at ``k`` on ``slice`` (ROC metrics ignore k and slice), and the
-    query of the paper's value (:func:`xrec_lib.papers.value` keywords; model added per row)."""
+    query of the paper's value (:func:`xrec_lib.papers.value` keywords; model added per row); ``paper_label``
+    names the paper's column where the paper's quantity differs from ours (default: ``label``)."""
 
     label: str
     metric: str
@@ -39,6 +44,7 @@ class Column:
     slice: str = "all"
     scenario: str = "standard"
     paper: dict | None = None
+    paper_label: str | None = None
 
 
 def per_seed_values(study: StudyResult, group: str, model: str, column: Column) -> pd.Series:
@@ -69,7 +75,7 @@ def comparison_table(study: StudyResult, group: str, models, columns: list[Colum
             std = values.std(ddof=1) if len(values) > 1 else 0.0
             ours.append(f"{values.mean():.4f} ± {std:.4f}")
             paper.append(paper_value((paper_models or {}).get(model, model), column.paper))
-        table[f"ours {column.label}"], table[f"paper {column.label}"] = ours, paper
+        table[f"ours {column.label}"], table[f"paper {column.paper_label or column.label}"] = ours, paper
     return pd.DataFrame(table, index=pd.Index(list(models), name="model"))
 
 
@@ -93,14 +99,14 @@ def _fig_columns(figure: str) -> tuple[str, tuple, list[Column]]:
         "Table 2": ("ablation", tuple(v for v, _, _ in ABLATION), [Column("NDCG@20", "ndcg")]),
         "Fig. 12": ("methods", methods, [
             Column("NDCG@20 high-value users", "ndcg", slice="high-value users",
-                   paper={"source": "Fig. 12(a)", "metric": "ndcg"}),
+                   paper={"source": "Fig. 12(a)", "metric": "ndcg"},
+                   paper_label="NDCG, Fig. 12(a) (group and K not stated)"),
             Column("HR@20 high-value users", "hr", slice="high-value users"),
             Column("NDCG@20 long-tail products", "ndcg", slice="long-tail products"),
             Column("HR@20 long-tail products", "hr", slice="long-tail products",
                    paper={"source": "Fig. 12(b)", "metric": "hr"})]),
         "Fig. 13": ("methods", methods, [
-            *(Column(f"precision@{k}", "precision", k=k, paper={"source": "Fig. 13(a)", "metric": "precision",
-                                                                "k": k} if k == 20 else None) for k in (10, 15, 20)),
+            *(Column(f"precision@{k}", "precision", k=k, paper=FIG13_ALL_USERS.get(k)) for k in (10, 15, 20)),
             Column("precision@15 high-value users", "precision", k=15, slice="high-value users",
                    paper={"source": "Fig. 13(b)", "metric": "precision"})]),
         "Fig. 14": ("methods", methods, [

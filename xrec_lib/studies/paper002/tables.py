@@ -64,9 +64,38 @@ def stopping_summary(per_seed: pd.DataFrame, by="model") -> pd.DataFrame:
     return pd.DataFrame(list(rows.values()), index=index)
 
 
-def table1_summary(per_seed: pd.DataFrame) -> pd.DataFrame:
+def paper_depth() -> int:
+    """The number N of layers of the paper's own GConv-Transform ("Ours" of Table 1): the N of Table 3 whose
+    accuracy is Table 1's."""
+    ours = _paper("accuracy", OURS)
+    (n_layers,) = [v.setting["n_layers"] for v in papers.lookup(paper="002", source="Table 3", metric="accuracy",
+                                                                  model=OURS) if math.isclose(v.value, ours)]
+    return int(n_layers)
+
+
+def depth_note(n_layers: int | None) -> str:
+    """What sits beside the paper's "Ours" values: ``"paper: N = 22; ours: N = 2"`` (ours ``"not recorded"``
+    when ``n_layers`` is None)."""
+    ours = "not recorded" if n_layers is None else f"N = {int(n_layers)}"
+    return f"paper: N = {paper_depth()}; ours: {ours}"
+
+
+def _ours_depth(per_seed: pd.DataFrame, n_layers: int | None) -> int | None:
+    """Our GConv-Transform's N: ``n_layers`` when given, else the ``n_layers`` column of its rows if recorded."""
+    if n_layers is not None or "n_layers" not in per_seed:
+        return n_layers
+    recorded = per_seed.loc[per_seed["model"] == OURS, "n_layers"].dropna().unique()
+    return int(recorded[0]) if len(recorded) == 1 else None
+
+
+def _paper_notes(table: pd.DataFrame, n_layers: int | None) -> list[str]:
+    return [depth_note(n_layers) if model == OURS else "" for model in table.index]
+
+
+def table1_summary(per_seed: pd.DataFrame, n_layers: int | None = None) -> pd.DataFrame:
     """Mean ± std per model, the selected learning rate, how the fits stopped, and the paper's accuracy, time
-    (ms) and complexity (parameters) beside ours."""
+    (ms) and complexity (parameters) beside ours. The paper's "Ours" row is its N = 22 model: column
+    ``paper note`` gives its N beside ours (``n_layers``, else the rows' ``n_layers`` column; :func:`depth_note`)."""
     table = format_mean_std(seed_summary(per_seed[["model", *METRICS]]), digits=4)
     table["params"] = _first_per_group(per_seed, "model", "params").astype(int)
     table["lr"] = _first_per_group(per_seed, "model", "lr")
@@ -74,18 +103,20 @@ def table1_summary(per_seed: pd.DataFrame) -> pd.DataFrame:
     table["paper accuracy"] = [_paper("accuracy", m) for m in table.index]
     table["paper inference_ms"] = [_paper("inference_time", m, factor=1000) for m in table.index]
     table["paper params"] = [_paper("complexity", m) for m in table.index]
+    table["paper note"] = _paper_notes(table, _ours_depth(per_seed, n_layers))
     return table
 
 
-def table2_summary(ablation: pd.DataFrame, table1: pd.DataFrame) -> pd.DataFrame:
+def table2_summary(ablation: pd.DataFrame, table1: pd.DataFrame, n_layers: int | None = None) -> pd.DataFrame:
     """Full model and its ablations (mean ± std), how the fits stopped, with the paper's Table 2 accuracy where it
-    reports one."""
+    reports one (the full model's is Table 1's N = 22 value: column ``paper note``, as in :func:`table1_summary`)."""
     rows = _with_full_model(ablation, table1)
     table = format_mean_std(seed_summary(rows[["model", "accuracy", "auc", "hr@10", "ndcg@10"]]))
     table["params"] = _first_per_group(rows, "model", "params").astype(int)
     table["lr"] = _first_per_group(rows, "model", "lr")
     table = table.join(stopping_summary(rows))
     table["paper accuracy"] = [_paper_table2(m) for m in table.index]
+    table["paper note"] = _paper_notes(table, _ours_depth(table1, n_layers))
     return table
 
 
