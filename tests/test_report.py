@@ -251,3 +251,19 @@ def test_the_tuning_budget_and_chosen_values_are_shown_per_notebook():
     assert "8 TPE trials per model" in table.caption and "12.5 min" in table.caption
     assert table.rows == [["GCN", "lr = 0.0123, n_layers = 2"], ["MF", "lr = 0.0020"]]
     assert _tuning_table(NotebookState("01_x", {"status": "ok"}, {"tuning": None})) is None
+
+
+def test_verdicts_naming_a_model_whose_run_hit_its_cap_while_improving_are_flagged():
+    from xrec_lib.report import NotebookState, _verdict_table, unconverged_runs
+
+    training = [{"data": "synthetic", "model": "GCN", "seed": 3, "converged": False, "stopped_by": "cap"},
+                {"data": "synthetic", "model": "MF", "seed": 0, "converged": True, "stopped_by": "patience"},
+                {"data": "synthetic", "model": "Siamese GCN", "seed": 0, "converged": True, "stopped_by": "cap"}]
+    unconverged = unconverged_runs(NotebookState("01_x", {"status": "ok"}, {"training": training}))
+    assert unconverged == {"GCN": ["data synthetic, seed 3"], "MF": [], "Siamese GCN": []}
+    verdict = {"claim": "", "verdict": "replicated", "reason": None, "collapsed": []}
+    rows = _verdict_table([{**verdict, "claim": "Siamese GCN beats GCN on ndcg@20"},
+                           {**verdict, "claim": "Siamese GCN beats RGCN on ndcg@20"},
+                           {**verdict, "claim": "Siamese GCN beats MF on ndcg@20"}], "c", unconverged).rows
+    assert "not converged" in rows[0][-1] and "GCN (data synthetic, seed 3)" in rows[0][-1]
+    assert rows[1][-1] == "–" and rows[2][-1] == "–"

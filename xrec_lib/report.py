@@ -185,12 +185,42 @@ def _csv_table(reports_dir: Path, notebook: str, name: str) -> Table:
                  collapsed=len(body) > FOLDED_ROWS, link=relative)
 
 
-def _verdict_table(verdicts: list[dict[str, Any]], caption: str) -> Table:
+def _verdict_table(verdicts: list[dict[str, Any]], caption: str,
+                   unconverged: dict[str, list[str]] | None = None) -> Table:
     header = ["claim", "verdict", "mean diff [95% CI]", "effect d_z", "paper's gap", "p (two-sided)",
               "p (Holm)", "test", "pairs", "flags"]
     rows = [[v["claim"], Badge(v["verdict"]), _interval(v), _number(v.get("effect_dz")), _number(v.get("paper_gap")),
-             _number(v.get("p_value")), _holm(v), v.get("test") or "–", _pairs(v), _flags(v)] for v in verdicts]
+             _number(v.get("p_value")), _holm(v), v.get("test") or "–", _pairs(v),
+             _flags(v, _unconverged_in(v["claim"], unconverged or {}))] for v in verdicts]
     return Table(header, rows, caption)
+
+
+def unconverged_runs(state: NotebookState) -> dict[str, list[str]]:
+    """Every trained model of the notebook -> its runs (data, seed, ...) that hit their epoch cap or time budget
+    while still improving (``results.json`` ``training``: ``converged`` false); empty for a model whose runs all
+    converged."""
+    found: dict[str, list[str]] = {}
+    for run in (state.results or {}).get("training") or []:
+        runs = found.setdefault(str(run.get("model", "–")), [])
+        if not run.get("converged", True):
+            runs.append(", ".join(f"{k} {v}" for k, v in run.items() if k in ("data", "scenario", "section", "seed")))
+    return found
+
+
+def _unconverged_in(claim: str, unconverged: dict[str, list[str]]) -> list[str]:
+    """The unconverged models a claim names: whole-word match of the model's name in the claim's text, after the
+    names of other models that contain it are taken out ("GCN" is not named by "Siamese GCN")."""
+    import re
+
+    named = []
+    for model, runs in unconverged.items():
+        text = claim
+        for other in sorted(unconverged, key=len, reverse=True):
+            if other != model and model in other:
+                text = text.replace(other, " ")
+        if runs and re.search(rf"(?<![\w-]){re.escape(model)}(?![\w-])", text):
+            named.append(f"{model} ({'; '.join(runs)})")
+    return named
 
 
 def _interval(verdict: dict[str, Any]) -> str:
@@ -206,11 +236,14 @@ def _holm(verdict: dict[str, Any]) -> str:
     return "–" if adjusted is None else f"{_number(adjusted)} (of {family})" if family else _number(adjusted)
 
 
-def _flags(verdict: dict[str, Any]) -> str:
-    """Why a claim is not comparable, and the seeds whose runs collapsed."""
+def _flags(verdict: dict[str, Any], unconverged: Sequence[str] = ()) -> str:
+    """Why a claim is not comparable, the seeds whose runs collapsed, and the runs of the models it names that hit
+    their cap while still improving."""
     flags = [verdict["reason"]] if verdict.get("reason") else []
     if verdict.get("collapsed"):
         flags.append(f"collapsed seed(s): {', '.join(map(str, verdict['collapsed']))}")
+    if unconverged:
+        flags.append(f"not converged (cap hit while improving): {', '.join(unconverged)}")
     return "; ".join(flags) or "–"
 
 
@@ -262,7 +295,7 @@ def item_blocks(outcome: ItemOutcome, state: NotebookState, reports_dir: Path) -
                           _existing(reports_dir, f"{base}/figures/{name}.svg")) for name in outcome.figures]
         blocks += tables
     if outcome.verdicts:
-        blocks.append(_verdict_table(outcome.verdicts, f"verdicts on {item.label}"))
+        blocks.append(_verdict_table(outcome.verdicts, f"verdicts on {item.label}", unconverged_runs(state)))
         curves = _existing(reports_dir, f"{state.name}/figures/{LEARNING_CURVES}.png")
         if curves:
             blocks.append(Para(["Training behind these verdicts: ", Link("learning curves", curves), " and ",
@@ -360,7 +393,7 @@ def notebook_blocks(state: NotebookState, reports_dir: Path) -> list[Block]:
     registry = items_of(state.name)
     others = [v for v in state.verdicts() if not any(item_verdicts(item, [v]) for item in registry)]
     if others:
-        blocks.append(_verdict_table(others, "verdicts that name no registry item"))
+        blocks.append(_verdict_table(others, "verdicts that name no registry item", unconverged_runs(state)))
     return blocks
 
 
