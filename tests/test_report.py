@@ -43,7 +43,8 @@ def _bundle(folder: Path, name: str, tables: dict, figures: list, verdicts: list
             fig.savefig(folder / name / "figures" / f"{figure_name}.{suffix}", dpi=60)
         plt.close(fig)
     results = {"notebook": name, "seeds": [0, 1, 2, 3, 4], "metrics": {"verdicts": verdicts},
-               "datasets": [{"name": "cross-border (synthetic)", "synthetic": True, "checksum": None}],
+               "datasets": [{"name": "cross-border (synthetic)", "synthetic": True, "checksum": None},
+                            {"name": "amazon elec->phone", "synthetic": False, "checksum": None}],
                "notes": notes, "tables": sorted(tables), "figures": figures,
                "environment": {"python": "3.11.2"}, "wall_time_s": 41.5,
                "training": [{"model": "RGCN", "seed": seed, "epochs": epochs, "stopped_by": reason,
@@ -57,7 +58,12 @@ def write_fake_reports(folder: Path) -> Path:
     fig6 = pd.DataFrame({"model": ["Siamese GCN", "RGCN"], "data": ["synthetic", "synthetic"],
                          "ours (hr)": [0.1234567, 0.1011121], "paper (hr)": [0.126, 0.101]}).set_index("model")
     curve = pd.DataFrame({"k": list(range(5, 45)), "ndcg": [0.01 * k for k in range(40)]})
-    _bundle(folder, OK, {"fig6_hr_synthetic": fig6, "fig7_ndcg_curve": curve, "data_summary": fig6},
+    long = pd.DataFrame({"model": ["GCN", "Siamese GCN"] * 2, "metric": ["ndcg", "ndcg", "map", "map"],
+                         "k": [20, 20, 20, 20], "ours": [0.0612345, 0.0801, 0.0301, 0.0452],
+                         "ours_std": [0.004, 0.0051, 0.002, 0.003], "paper": [0.064, 0.078, None, 0.044],
+                         "data": ["synthetic sparse"] * 4})  # written with pandas' 0..n index column
+    _bundle(folder, OK, {"fig6_hr_synthetic": fig6, "fig7_ndcg_curve": curve, "fig7_ndcg_map_long": long,
+                         "data_summary": fig6},
             ["fig6_hr_synthetic", "loss_curves"], VERDICTS, ["real data not present: make data"])
     # results left by an earlier successful run of the notebook that failed now
     _bundle(folder, FAILED, {"table1_synthetic": fig6}, [], VERDICTS[:1], [])
@@ -120,7 +126,8 @@ def test_every_registry_item_has_a_section(built):
     for item in ITEMS:
         assert item.label in page.text[item.anchor]
         assert f'<a id="{item.anchor}"></a>' in markdown
-    assert len(ITEMS) == 21 and {i.paper for i in ITEMS} == {"000", "001", "002"}
+    assert {i.paper for i in ITEMS} == {"000", "001", "002"}
+    assert sum(i.kind == "reproduced" for i in ITEMS) == 20 and len(ITEMS) == 38
 
 
 def test_item_status_follows_the_run(built):
@@ -214,8 +221,13 @@ def test_bad_input_gives_one_clear_error(tmp_path, capsys):
 
 def test_empty_folder_gives_a_report_of_missing_items(tmp_path):
     index = report.build_report(tmp_path)
-    text = index.read_text()
-    assert text.count("not produced") == len(ITEMS) and "not run" in text
+    page = _Page()
+    page.feed(index.read_text())
+    produced_by_us = [item for item in ITEMS if item.produced_by_us]
+    for item in produced_by_us:
+        assert "Status: not produced" in page.text[item.anchor] and "not run" in page.text[item.anchor]
+    assert "0 produced" in page.text["coverage"]
+    assert f"{len(produced_by_us) - 1} not produced in this run" in page.text["coverage"]  # Fig. 2 is ours
 
 
 def test_long_tables_are_cut_and_linked_to_their_csv(tmp_path, monkeypatch):
@@ -228,7 +240,7 @@ def test_long_tables_are_cut_and_linked_to_their_csv(tmp_path, monkeypatch):
 def test_our_additions_are_counted_apart_from_the_paper():
     from xrec_lib.report import _paper_of
 
-    claim = {"claim": "Fig. 2 (MicroLens-50k, our addition): BERT + xDeepFM beats DNN", "verdict": "inconclusive"}
+    claim = {"claim": "Table III (MicroLens-50k, our addition): BERT + xDeepFM beats DNN", "verdict": "inconclusive"}
     assert _paper_of("03_multimodal_short_video", claim) == "001"
     assert _paper_of("03_multimodal_short_video", {**claim, "family": "our addition"}) == "001 (our addition)"
 
@@ -267,3 +279,152 @@ def test_verdicts_naming_a_model_whose_run_hit_its_cap_while_improving_are_flagg
                            {**verdict, "claim": "Siamese GCN beats MF on ndcg@20"}], "c", unconverged).rows
     assert "not converged" in rows[0][-1] and "GCN (data synthetic, seed 3)" in rows[0][-1]
     assert rows[1][-1] == "–" and rows[2][-1] == "–"
+
+
+# ---- coverage, tables in the papers' shape, data per item, limitations ----
+
+SEEDS = Path(__file__).resolve().parents[1] / ".." / "shared" / "seeds"
+_ROMAN_NUMBERS = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10}
+
+
+def _headings(page):
+    return [section for section in page.text if section in ("summary", "coverage", "limitations")
+            or section.startswith("paper-")]
+
+
+def test_coverage_table_follows_the_summary_and_lists_every_item(built):
+    _, index, page = built
+    assert _headings(page)[:5] == ["summary", "coverage", "limitations", "paper-000", "paper-001"]
+    header, *rows = next(t for t in page.tables if t and t[0][:2] == ["paper", "item"])
+    assert header == ["paper", "item", "what it shows", "status", "why / where"]
+    assert len(rows) == len(ITEMS)
+    status = {(row[0], row[1]): (row[3], row[4]) for row in rows}
+    for label in ("Fig. 3", "Fig. 4", "Fig. 5", "Fig. 6", "Fig. 7", "Fig. 10", "Abstract"):
+        assert status[("paper 001", label)][0] == "not reproducible" and status[("paper 001", label)][1]
+    assert "98.76%" in next(row[2] for row in rows if row[:2] == ["paper 001", "Abstract"])
+    table1 = status[("paper 000", "Table 1")]
+    assert table1[0] == "not reproducible" and "hardware" in table1[1]
+    assert status[("paper 000", "Fig. 6")] == ("produced", f"notebook {OK}")
+    assert "failed" in status[("paper 002", "Table 1")][0] and "ValueError: boom" in status[("paper 002", "Table 1")][1]
+    assert status[("paper 001", "Fig. 2")][0] == "not produced our addition"
+    assert status[("paper 002", "Abstract")][0] == "restated in Table 1 (failed)"
+    # our addition stays out of the counts of the papers' results
+    papers = [item for item in ITEMS if item.kind != "our addition"]
+    assert f"{len(papers)} results of the papers: 2 produced" in page.text["coverage"]
+    assert "1 of our own addition besides" in page.text["coverage"]
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="the papers' texts are not in shared/seeds")
+def test_the_registry_lists_every_figure_and_table_of_the_papers():
+    import re
+
+    for path in sorted(SEEDS.glob("00[0-2]_*.txt")):
+        paper, text = path.name[:3], path.read_text()
+        named = {f"fig{n}" for n in re.findall(r"\bFig(?:ure)?\.?\s*(\d+)", text)}
+        named |= {f"table{n if n.isdigit() else _ROMAN_NUMBERS[n]}"
+                  for n in re.findall(r"\bTABLE\s+(\d+|[IVX]+)\b", text, flags=re.IGNORECASE)}
+        registered = {item.prefix for item in ITEMS if item.paper == paper}
+        assert named <= registered, (paper, sorted(named - registered))
+        assert "abstract" in registered
+    for item in ITEMS:
+        assert item.produced_by_us or item.reason, item
+
+
+def test_registry_kinds_are_checked():
+    from xrec_lib.report_items import ReportItem
+
+    with pytest.raises(ValueError, match="needs a reason"):
+        ReportItem("000", "Fig. 1", "a diagram", "", "fig1", kind="not reproducible")
+    with pytest.raises(ValueError, match="notebook"):
+        ReportItem("000", "Fig. 1", "a diagram", "01_siamese_gcn", "fig1", kind="not reproducible", reason="x")
+    with pytest.raises(ValueError, match="kind"):
+        ReportItem("000", "Fig. 1", "a diagram", "01_siamese_gcn", "fig1", kind="maybe")
+
+
+def test_verdicts_on_an_item_of_our_own_are_counted_apart():
+    from xrec_lib.report import _paper_of
+
+    claim = {"claim": "Fig. 2: BERT + xDeepFM beats DNN on hr@10", "verdict": "inconclusive"}
+    assert _paper_of("03_multimodal_short_video", claim) == "001 (our addition)"
+    assert _paper_of("03_multimodal_short_video", {"claim": "Table III: x", "verdict": "inconclusive"}) == "001"
+
+
+def test_a_long_table_becomes_one_row_per_model_and_one_column_per_metric():
+    header = ["", "model", "metric", "k", "ours", "ours_std", "paper", "data"]
+    rows = [["0", "GCN", "ndcg", "20", "0.0612345", "0.004", "0.064", "syn"],
+            ["1", "Siamese GCN", "ndcg", "20", "0.0801", "0.0051", "0.078", "syn"],
+            ["2", "GCN", "map", "20", "0.0301", "0.002", "", "syn"],
+            ["3", "Siamese GCN", "map", "20", "0.0452", "0.003", "0.044", "syn"],
+            ["4", "Siamese GCN", "coverage", "", "0.3", "nan", "", "syn"]]
+    wide, cells, reshaped = report.shaped_table(header, rows)
+    assert reshaped and wide == ["model", "data", "ndcg@20", "map@20", "coverage"]
+    assert cells == [["GCN", "syn", "0.0612 ± 0.0040 (paper 0.0640)", "0.0301 ± 0.0020", "–"],
+                     ["Siamese GCN", "syn", "0.0801 ± 0.0051 (paper 0.0780)", "0.0452 ± 0.0030 (paper 0.0440)",
+                      "0.3000 ± –"]]
+    _, single, _ = report.shaped_table(header, rows, single_seed=True)
+    assert single[0][2] == "0.0612 ± – (paper 0.0640)"  # one seed: no spread, not 0.0000
+    # not a long table: only the unnamed 0..n index goes, and single-seed spreads become dashes
+    assert report.long_to_wide(["model", "hr"], [["GCN", "0.1"]]) is None
+    plain = report.shaped_table(["", "model", "hr@20"], [["0", "GCN", "0.5437 ± 0.0000"], ["1", "MF", "nan ± 0.0"]],
+                                single_seed=True)
+    assert plain == (["model", "hr@20"], [["GCN", "0.5437 ± –"], ["MF", "–"]], False)
+    named_index = report.shaped_table(["", "hr"], [["sparse", "0.1"]])
+    assert named_index[0] == ["", "hr"]  # a first column of labels is kept
+
+
+def test_a_two_level_header_table_is_flattened():
+    rows = [["metric", "", "mae", "mae", "mae", "f1", "f1", "f1"],
+            ["", "", "paper", "mean", "std", "paper", "mean", "std"],
+            ["model", "data", "", "", "", "", "", ""],
+            ["MFN", "paper (CMU-MOSI)", "0.95", "", "", "0.781", "", ""],
+            ["Proposed (ours)", "synthetic MOSI", "", "1.16647", "0.0123", "", "0.5616", "0.0"]]
+    assert report.shaped_table(rows[0], rows[1:]) == (
+        ["model", "data", "mae", "f1"],
+        [["MFN", "paper (CMU-MOSI)", "paper 0.9500", "paper 0.7810"],
+         ["Proposed (ours)", "synthetic MOSI", "1.1665 ± 0.0123", "0.5616 ± 0.0000"]], True)
+
+
+def test_long_tables_are_shown_wide_and_linked_to_their_long_csv(built):
+    folder, _, page = built
+    header, *rows = next(t for t in page.tables if t and t[0][-2:] == ["ndcg@20", "map@20"])
+    assert header == ["model", "data", "ndcg@20", "map@20"]  # no unnamed index column
+    assert rows == [["GCN", "synthetic sparse", "0.0612 ± 0.0040 (paper 0.0640)", "0.0301 ± 0.0020"],
+                    ["Siamese GCN", "synthetic sparse", "0.0801 ± 0.0051 (paper 0.0780)",
+                     "0.0452 ± 0.0030 (paper 0.0440)"]]
+    assert f"{OK}/tables/fig7_ndcg_map_long.csv" in page.links
+    assert len((folder / OK / "tables" / "fig7_ndcg_map_long.csv").read_text().splitlines()) == 5  # CSV stays long
+
+
+def test_data_line_names_only_the_data_of_the_items_tables(built):
+    from xrec_lib.report import NotebookState, Table, item_data
+
+    _, _, page = built
+    fig6 = page.text["p000-fig6"]
+    assert "Data: synthetic" in fig6 and "amazon" not in fig6  # the notebook's other dataset is not listed
+    assert "Data: synthetic sparse" in page.text["p000-fig7"]
+    assert "amazon elec->phone" in page.text[f"nb-{OK}"]  # the notebook lists all its data
+    state = NotebookState("02_x", {"status": "ok"}, {"datasets": [
+        {"name": "synthetic-000 (paper preset)", "synthetic": True}, {"name": "amazon/elec->phone", "synthetic": False},
+        {"name": "synthetic MOSI-shaped", "synthetic": True}, {"name": "cmu-mosi", "synthetic": False}]})
+    no_column = Table(["model", "hr"], [["BLA", "0.1"]], "fig9_amazon_elec", link="02_x/tables/fig9_amazon_elec.csv")
+    assert item_data(state, [no_column], ["fig9_amazon_elec"]) == "amazon/elec->phone (real)"
+    assert item_data(state, [], ["fig9_synthetic"]) == "synthetic-000 (paper preset)"
+    assert item_data(state, [], ["table3_cmu_mosi_text_only"]) == "cmu-mosi (real)"
+    assert item_data(state, [], ["table1_synthetic_mosi"]) == "synthetic MOSI-shaped"
+    with_column = Table(["model", "data"], [["A", "paper (CMU-MOSI)"], ["B", "mine"]], "t", link="02_x/tables/t.csv")
+    assert item_data(state, [with_column], ["t", "fig9_synthetic"]) == "mine, synthetic-000 (paper preset)"
+    synthetic_column = Table(["model", "data"], [["A", "synthetic sparse"]], "t", link="02_x/tables/t.csv")
+    # a figure over the same data as the tables' column adds nothing
+    assert item_data(state, [synthetic_column], ["t", "fig9_synthetic"]) == "synthetic sparse"
+
+
+def test_limitations_say_what_could_not_be_tested_and_why(built):
+    _, _, page = built
+    text = page.text["limitations"]
+    assert "cannot be reproduced" in text and "001 Fig. 3" in text and "private" in text
+    assert "000 Table 1" in text and "hardware" in text
+    assert "002 Table 1" in text and "ValueError: boom" in text  # not produced in this run
+    header, *rows = next(t for t in page.tables if t and t[0] == ["paper", "not comparable", "reasons (claims)"])
+    assert rows == [["paper 000", "1", "fewer than 2 pairs (1)"]]
+    diagrams = next(t for t in page.tables if t and t[0] == ["items", "why not reproducible"])
+    assert any("000 Fig. 1" in row[0] and "001 Fig. 1" in row[0] for row in diagrams[1:])

@@ -40,7 +40,12 @@ MANIFEST_NAME = "run_manifest.json"
 USABLE = ("ok", "cached", "results only")
 MAX_ROWS = 200  # rows of a table shown on the page; the linked CSV holds them all
 FOLDED_ROWS = 30  # longer tables are folded behind their caption
-ITEM_BADGES = {"produced": "produced", "failed": "failed", "missing": "not produced"}
+ITEM_BADGES = {"produced": "produced", "failed": "failed", "missing": "not produced",
+               "not reproducible": "not reproducible", "restated": "restated"}
+#: Columns of a long results table (one row per model, metric and cut-off) that become the cells of its wide form.
+LONG_VALUE_COLUMNS = ("metric", "k", "ours", "ours_std", "paper")
+#: Words in a table's or figure's file name that tell which data it uses (matched without punctuation or case).
+DATA_WORDS = ("synthetic", "amazon", "gowalla", "ml100k", "movielens", "microlens", "mosei", "mosi")
 
 
 @dataclass
@@ -80,7 +85,7 @@ class ItemOutcome:
     """An item's reproduction: its bundle files and verdicts, or why it was not produced."""
 
     item: ReportItem
-    status: str  # "produced", "failed" or "missing"
+    status: str  # "produced", "failed", "missing", "not reproducible" or "restated" (keys of ITEM_BADGES)
     reason: str = ""
     tables: list[str] = field(default_factory=list)
     figures: list[str] = field(default_factory=list)
@@ -133,6 +138,8 @@ def item_verdicts(item: ReportItem, verdicts: list[dict[str, Any]]) -> list[dict
 
 def resolve_item(item: ReportItem, state: NotebookState, reports_dir: Path) -> ItemOutcome:
     """Find ``item`` in its notebook's bundle, or say why it is not there."""
+    if not item.produced_by_us:
+        return ItemOutcome(item, item.kind, item.reason)
     if state.status == "failed":
         error = (state.run or {}).get("error") or "no error message recorded"
         return ItemOutcome(item, "failed", f"notebook {state.name} failed: {error}")
@@ -174,15 +181,133 @@ def _display_cell(text: str) -> str:
     return _number(value)
 
 
-def _csv_table(reports_dir: Path, notebook: str, name: str) -> Table:
-    """A bundle table as written by the notebook (first :data:`MAX_ROWS` rows), linked to its CSV file."""
+def _single_seed(state: NotebookState) -> bool:
+    """Whether the notebook ran one seed only: its standard deviations are then not measured, not zero."""
+    return len((state.results or {}).get("seeds") or []) == 1
+
+
+def drop_index_column(header: list[str], rows: list[list[str]]) -> tuple[list[str], list[list[str]]]:
+    """Without pandas' unnamed index column (an empty or ``Unnamed: 0`` first header cell over 0, 1, ... n-1)."""
+    if not header or header[0].strip() not in ("", "Unnamed: 0"):
+        return header, rows
+    if [row[0] if row else "" for row in rows] != [str(number) for number in range(len(rows))]:
+        return header, rows
+    return header[1:], [row[1:] for row in rows]
+
+
+def _estimate(mean: str, std: str | None, single_seed: bool, others: Sequence[tuple[str, str]] = ()) -> str:
+    """``"0.1235 ± 0.0040 (paper 0.1260)"``: our mean and standard deviation (a dash for it when there is one seed
+    or none was recorded), then the other values of the cell (the paper's) in brackets; only those when we have
+    no value."""
+    found = [(label, _display_cell(value)) for label, value in others if value.strip() not in ("", "nan", "NaN")]
+    extra = "; ".join(f"{label} {value}" for label, value in found)
+    if mean.strip() in ("", "nan", "NaN"):
+        return extra or "–"
+    spread = "–" if single_seed or std is None or std.strip() in ("", "nan", "NaN") else _display_cell(std)
+    text = f"{_display_cell(mean)} ± {spread}"
+    return f"{text} ({extra})" if extra else text
+
+
+def _metric_label(metric: str, k: str) -> str:
+    """``ndcg`` at ``20`` -> ``"ndcg@20"``; the metric alone without a cut-off."""
+    k = k.strip()
+    if k in ("", "nan", "NaN", "None"):
+        return metric
+    try:
+        k = str(int(float(k)))
+    except ValueError:
+        pass
+    return f"{metric}@{k}"
+
+
+def long_to_wide(header: list[str], rows: list[list[str]],
+                 single_seed: bool = False) -> tuple[list[str], list[list[str]]] | None:
+    """A long results table (one row per model, ``metric``, optional ``k``, ``ours``, optional ``ours_std`` and
+    ``paper``) in the papers' shape: one row per model (and every other column: data, scenario, ...), one column
+    per metric@k, each cell ``"ours ± std (paper value)"``. None when the table is not long."""
+    if "metric" not in header or "ours" not in header:
+        return None
+    at = {name: header.index(name) for name in LONG_VALUE_COLUMNS if name in header}
+    keys = [index for index, name in enumerate(header) if name not in LONG_VALUE_COLUMNS]
+
+    def cell(row: list[str], name: str) -> str:
+        return row[at[name]] if name in at and at[name] < len(row) else ""
+
+    columns: dict[str, None] = {}
+    by_key: dict[tuple[str, ...], dict[str, str]] = {}
+    for row in rows:
+        column = _metric_label(cell(row, "metric"), cell(row, "k"))
+        columns[column] = None
+        std = cell(row, "ours_std") if "ours_std" in at else None
+        by_key.setdefault(tuple(row[i] if i < len(row) else "" for i in keys), {})[column] = _estimate(
+            cell(row, "ours"), std, single_seed, [("paper", cell(row, "paper"))])
+    wide_header = [header[i] for i in keys] + list(columns)
+    wide_rows = [list(key) + [values.get(column, "–") for column in columns] for key, values in by_key.items()]
+    return wide_header, wide_rows
+
+
+def flatten_two_level(rows: list[list[str]],
+                      single_seed: bool = False) -> tuple[list[str], list[list[str]]] | None:
+    """A table that pandas wrote with two header rows (``metric`` over ``paper``/``mean``/``std``) and a row of
+    index names (``model``, ``data``), as one header: the index columns, then one column per metric with cells
+    ``"mean ± std (paper value)"``. None for any other table."""
+    if len(rows) < 3 or not rows[0] or rows[0][0] != "metric":
+        return None
+    top, sub, names = rows[0], rows[1], rows[2]
+    width = next((i for i, name in enumerate(top) if i > 0 and name), len(top))
+    if not {"mean"} <= set(sub[width:]) or not all(names[:width]):
+        return None
+    metrics = list(dict.fromkeys(top[width:]))
+    wide_rows = []
+    for row in rows[3:]:
+        values = {(top[i], sub[i]): (row[i] if i < len(row) else "") for i in range(width, len(top))}
+        cells = []
+        for metric in metrics:
+            others = [(label, values[(metric, label)]) for (m, label) in values if m == metric
+                      and label not in ("mean", "std")]
+            cells.append(_estimate(values.get((metric, "mean"), ""), values.get((metric, "std")), single_seed,
+                                   others))
+        wide_rows.append(row[:width] + cells)
+    return names[:width] + metrics, wide_rows
+
+
+def _single_seed_cell(text: str) -> str:
+    """A cell ``"0.5437 ± 0.0000"`` of a single-seed run as ``"0.5437 ± –"`` (and ``"nan ± ..."`` as a dash)."""
+    mean, separator, _ = text.partition(" ± ")
+    if not separator:
+        return text
+    return "–" if mean.strip().lower() == "nan" else f"{mean} ± –"
+
+
+def shaped_table(header: list[str], rows: list[list[str]],
+                 single_seed: bool = False) -> tuple[list[str], list[list[str]], bool]:
+    """A bundle CSV (header and rows as read) as the report shows it: pandas' unnamed index dropped, long and
+    two-level tables in the papers' wide shape, numbers shortened, single-seed spreads as dashes. The third value
+    says whether the shape changed (the CSV then keeps the long form)."""
+    reshaped = flatten_two_level([header, *rows], single_seed)
+    if reshaped is None:
+        header, rows = drop_index_column(header, rows)
+        reshaped = long_to_wide(header, rows, single_seed)
+    if reshaped is not None:
+        return reshaped[0], reshaped[1], True
+    cells = [[_display_cell(cell) for cell in row] for row in rows]
+    if single_seed:
+        cells = [[_single_seed_cell(cell) for cell in row] for row in cells]
+    return header, cells, False
+
+
+def _csv_table(reports_dir: Path, notebook: str, name: str, single_seed: bool = False) -> Table:
+    """A bundle table (first :data:`MAX_ROWS` rows of its shaped form, :func:`shaped_table`), linked to its CSV."""
     relative = f"{notebook}/tables/{name}.csv"
     with (reports_dir / relative).open(newline="") as handle:
         rows = list(csv.reader(handle))
     header, body = (rows[0], rows[1:]) if rows else (["(empty table)"], [])
-    caption = name if len(body) <= MAX_ROWS else f"{name} (first {MAX_ROWS} of {len(body)} rows)"
-    return Table(header, [[_display_cell(cell) for cell in row] for row in body[:MAX_ROWS]], caption,
-                 collapsed=len(body) > FOLDED_ROWS, link=relative)
+    header, body, reshaped = shaped_table(header, body, single_seed)
+    caption = name + (" (one row per model, one column per metric: ours ± std (paper); the CSV holds the long "
+                      "form)" if reshaped else "")
+    if len(body) > MAX_ROWS:
+        caption = f"{caption} (first {MAX_ROWS} of {len(body)} rows)"
+    return Table(header, body[:MAX_ROWS], caption, collapsed=len(body) > FOLDED_ROWS, link=relative)
 
 
 def _verdict_table(verdicts: list[dict[str, Any]], caption: str,
@@ -255,15 +380,37 @@ def _pairs(verdict: dict[str, Any]) -> str:
     return f"{count} {unit}{'' if count == 1 else 's'}" if unit else str(count)
 
 
-def _datasets_text(state: NotebookState, tables: list[Table]) -> str:
-    """The data an item used: the ``data``/``dataset`` column of its tables, else the notebook's datasets."""
+def _data_words(text: str) -> set[str]:
+    """The :data:`DATA_WORDS` in a name: ``"table1_synthetic_mosi"`` -> ``{"synthetic", "mosi"}``."""
+    flat = "".join(character for character in text.lower() if character.isalnum())
+    words = {word for word in DATA_WORDS if word in flat}
+    return {word for word in words if not any(word != other and word in other and other in words
+                                                for other in DATA_WORDS)}
+
+
+def item_data(state: NotebookState, tables: list[Table], names: Sequence[str]) -> str:
+    """The data an item uses, and only that: the ``data``/``dataset`` column of its tables; for a table or figure
+    without one, the notebook's datasets whose names carry the same data words as its file name (``synthetic``,
+    ``amazon``, ``mosi``, ...). Rows of the papers' own values (data ``paper (...)``) do not count."""
     labels: list[str] = []
+    by_column = set()
     for table in tables:
         for column in ("data", "dataset"):
             if column in table.header:
                 index = table.header.index(column)
-                labels += [row[index] for row in table.rows if len(row) > index]
-    return ", ".join(dict.fromkeys(labels)) if labels else _notebook_datasets(state)
+                labels += [row[index] for row in table.rows if len(row) > index
+                           and isinstance(row[index], str) and not row[index].startswith("paper")]
+                by_column.add(table.link)
+    entries = (state.results or {}).get("datasets", [])
+    for name in names:
+        if any(link and link.endswith(f"/{name}.csv") for link in by_column):
+            continue
+        words = _data_words(name)
+        if not words or any(words <= _data_words(label) for label in labels):
+            continue  # no data words, or data that the tables' columns already name
+        matching = [_dataset_label(entry) for entry in entries if _data_words(str(entry.get("name"))) == words]
+        labels += matching or sorted(words)
+    return ", ".join(dict.fromkeys(label for label in labels if label)) or "not stated by its tables"
 
 
 def _notebook_datasets(state: NotebookState) -> str:
@@ -282,15 +429,17 @@ def _dataset_label(entry: dict[str, Any]) -> str:
 def item_blocks(outcome: ItemOutcome, state: NotebookState, reports_dir: Path) -> list[Block]:
     """The report section of one item."""
     item = outcome.item
+    where = f" · notebook {item.notebook} · files {item.prefix}*" if item.produced_by_us else ""
     blocks: list[Block] = [
         Heading(3, f"{item.label} — {item.title}", item.anchor),
         Para(["Status: ", Badge(ITEM_BADGES[outcome.status]), f" ({outcome.reason})" if outcome.reason else "",
-              f" · notebook {item.notebook} · files {item.prefix}*"]),
+              *([" · ", Badge("our addition"), " (not a result of the paper; counted apart)"]
+                if item.kind == "our addition" else []), where]),
     ]
     if outcome.status == "produced":
         base = state.name
-        tables = [_csv_table(reports_dir, base, name) for name in outcome.tables]
-        blocks.append(Para([f"Data: {_datasets_text(state, tables)}"]))
+        tables = [_csv_table(reports_dir, base, name, _single_seed(state)) for name in outcome.tables]
+        blocks.append(Para([f"Data: {item_data(state, tables, [*outcome.tables, *outcome.figures])}"]))
         blocks += [Figure(f"{base}/figures/{name}.png", f"{item.label} ({name})",
                           _existing(reports_dir, f"{base}/figures/{name}.svg")) for name in outcome.figures]
         blocks += tables
@@ -342,13 +491,16 @@ def summary_blocks(states: dict[str, NotebookState], outcomes: list[ItemOutcome]
 
 def _paper_of(notebook: str, verdict: dict[str, Any]) -> str:
     """The paper a verdict is about: that of the registry item it names, else the notebook's only paper; a claim of
-    a study's own addition (``family`` "our addition") is counted apart, as "<paper> (our addition)"."""
+    a study's own addition (``family`` "our addition", or about an item of kind "our addition") is counted apart,
+    as "<paper> (our addition)"."""
     items = items_of(notebook)
-    paper = next((item.paper for item in items if item_verdicts(item, [verdict])), None)
+    named = next((item for item in items if item_verdicts(item, [verdict])), None)
+    paper = named.paper if named else None
     if paper is None:
         papers_of_notebook = {item.paper for item in items}
         paper = papers_of_notebook.pop() if len(papers_of_notebook) == 1 else "unassigned"
-    return f"{paper} (our addition)" if verdict.get("family") == "our addition" else paper
+    ours = verdict.get("family") == "our addition" or (named is not None and named.kind == "our addition")
+    return f"{paper} (our addition)" if ours else paper
 
 
 def _wall_time(state: NotebookState) -> str:
@@ -360,14 +512,103 @@ def _wall_time(state: NotebookState) -> str:
     return f"{value:.1f} s" if value is not None else "–"
 
 
+def _coverage_status(outcome: ItemOutcome, by_prefix: dict[tuple[str, str], ItemOutcome]) -> list:
+    """The coverage table's status cell: a badge, and for a restatement the status of each item it repeats."""
+    if outcome.status != "restated":
+        return [Badge(ITEM_BADGES[outcome.status])]
+    parts: list = [Badge("restated"), " in "]
+    for index, prefix in enumerate(outcome.item.see):
+        target = by_prefix[(outcome.item.paper, prefix)]
+        parts += ([", "] if index else []) + [Link(target.item.label, f"#{target.item.anchor}"),
+                                              f" ({ITEM_BADGES[target.status]})"]
+    return parts
+
+
+def coverage_blocks(outcomes: list[ItemOutcome]) -> list[Block]:
+    """Every figure, table and headline number of the three papers with its status: produced (or failed, not
+    produced), restated elsewhere, or not reproducible and why; the study's additions are marked and left out of
+    the counts."""
+    by_prefix = {(o.item.paper, o.item.prefix): o for o in outcomes}
+    rows = []
+    for outcome in outcomes:
+        item = outcome.item
+        status = _coverage_status(outcome, by_prefix)
+        if item.kind == "our addition":
+            status += [" ", Badge("our addition")]
+        why = outcome.reason if outcome.status in ("not reproducible", "restated", "failed", "missing") else (
+            f"notebook {item.notebook}" if item.produced_by_us else "")
+        if item.kind == "our addition":
+            why = f"{why}; not a result of the paper, left out of the counts" if why else "left out of the counts"
+        rows.append([f"paper {item.paper}", Link(item.label, f"#{item.anchor}"), item.title, status, why])
+    papers = [o for o in outcomes if o.item.kind != "our addition"]
+    counts = {status: sum(o.status == status for o in papers) for status in ITEM_BADGES}
+    ours = sum(o.item.kind == "our addition" for o in outcomes)
+    text = (f"{len(papers)} results of the papers: {counts['produced']} produced, {counts['restated']} restated "
+            f"from other items, {counts['not reproducible']} not reproducible, "
+            f"{counts['failed'] + counts['missing']} not produced in this run (failed or missing); "
+            f"{ours} of our own addition{'' if ours == 1 else 's'} besides.")
+    return [Heading(2, "Coverage", "coverage"),
+            Para(["Every figure, table and headline number the three papers report, in the papers' order. ", text]),
+            Table(["paper", "item", "what it shows", "status", "why / where"], rows, "coverage of the papers' results")]
+
+
+def limitations_blocks(outcomes: list[ItemOutcome], states: dict[str, NotebookState]) -> list[Block]:
+    """What could not be tested and why, from the registry and the verdicts: the items that cannot be reproduced,
+    those that were not produced in this run, and per paper the claims that were not comparable, by reason."""
+    blocks: list[Block] = [Heading(2, "Limitations", "limitations")]
+    unreproducible = [o for o in outcomes if o.status == "not reproducible"]
+    if unreproducible:
+        blocks.append(Para([f"{len(unreproducible)} results of the papers cannot be reproduced:"]))
+        by_reason: dict[str, list[ItemOutcome]] = {}
+        for outcome in unreproducible:
+            by_reason.setdefault(outcome.reason, []).append(outcome)
+        rows = [[_joined([Link(f"{o.item.paper} {o.item.label}", f"#{o.item.anchor}") for o in found], ", "), reason]
+                for reason, found in by_reason.items()]
+        blocks.append(Table(["items", "why not reproducible"], rows, "results that cannot be reproduced"))
+    unproduced = [o for o in outcomes if o.status in ("failed", "missing")]
+    if unproduced:
+        blocks.append(Table(["item", "status", "why"],
+                            [[Link(f"{o.item.paper} {o.item.label}", f"#{o.item.anchor}"),
+                              Badge(ITEM_BADGES[o.status]), o.reason] for o in unproduced],
+                            "results not produced in this run"))
+    reasons: dict[str, dict[str, int]] = {}
+    for state in states.values():
+        for verdict in state.verdicts():
+            if verdict["verdict"] == "not comparable":
+                paper = _paper_of(state.name, verdict)
+                reason = _reason_kind(verdict.get("reason"))
+                reasons.setdefault(paper, {})[reason] = reasons.get(paper, {}).get(reason, 0) + 1
+    if reasons:
+        rows = [[f"paper {paper}", str(sum(found.values())),
+                 "; ".join(f"{reason} ({count})" for reason, count in sorted(found.items(), key=lambda x: -x[1]))]
+                for paper, found in sorted(reasons.items())]
+        blocks.append(Table(["paper", "not comparable", "reasons (claims)"], rows,
+                            "claims the data could not test (verdict not comparable)"))
+    if len(blocks) == 1:
+        blocks.append(Para(["Every result of the papers was produced and every claim could be tested."]))
+    return blocks
+
+
+def _reason_kind(reason: Any) -> str:
+    """A not-comparable reason without its particulars: ``"both runs at chance on ndcg (BLA 0, BL 0; ...)"`` ->
+    ``"both runs at chance on ndcg"``."""
+    text = str(reason or "no reason recorded").strip()
+    return text.split(" (", 1)[0].strip() or text
+
+
 def paper_blocks(outcomes: list[ItemOutcome], states: dict[str, NotebookState], reports_dir: Path) -> list[Block]:
     """One heading per paper, then its items' sections."""
     blocks: list[Block] = []
     for paper in dict.fromkeys(o.item.paper for o in outcomes):
         blocks.append(Heading(2, f"Paper {paper}: {PAPERS[paper]}", f"paper-{paper}"))
         for outcome in (o for o in outcomes if o.item.paper == paper):
-            blocks += item_blocks(outcome, states[outcome.item.notebook], reports_dir)
+            blocks += item_blocks(outcome, _state_of(outcome.item, states), reports_dir)
     return blocks
+
+
+def _state_of(item: ReportItem, states: dict[str, NotebookState]) -> NotebookState:
+    """The notebook state of an item; an empty one for an item no notebook produces."""
+    return states.get(item.notebook) or NotebookState(item.notebook, None, None)
 
 
 def notebook_blocks(state: NotebookState, reports_dir: Path) -> list[Block]:
@@ -442,7 +683,8 @@ def _unclaimed_outputs(state: NotebookState, reports_dir: Path) -> list[Block]:
                       _existing(reports_dir, f"{state.name}/figures/{name}.svg"))
                for name in _bundle_files(reports_dir, state, "figures", "png")
                if not any(item.owns(name) for item in registry)]
-    tables = [_csv_table(reports_dir, state.name, name) for name in _bundle_files(reports_dir, state, "tables", "csv")
+    tables = [_csv_table(reports_dir, state.name, name, _single_seed(state))
+              for name in _bundle_files(reports_dir, state, "tables", "csv")
               if not any(item.owns(name) for item in registry)]
     return [*figures, *tables]
 
@@ -484,7 +726,7 @@ def manifest_blocks(manifest: dict[str, Any], states: dict[str, NotebookState], 
 def report_blocks(reports_dir: Path) -> list[Block]:
     """The whole report as renderer-neutral blocks."""
     manifest, states = load_states(reports_dir)
-    outcomes = [resolve_item(item, states[item.notebook], reports_dir) for item in ITEMS]
+    outcomes = [resolve_item(item, _state_of(item, states), reports_dir) for item in ITEMS]
     profile = manifest.get("profile") or ", ".join(dict.fromkeys(
         str(s.results.get("config", {}).get("profile")) for s in states.values() if s.usable)) or "not recorded"
     contents = [Link(f"Paper {paper}", f"#paper-{paper}") for paper in dict.fromkeys(i.paper for i in ITEMS)]
@@ -493,10 +735,13 @@ def report_blocks(reports_dir: Path) -> list[Block]:
         Para([f"Profile: {profile}. Our values sit beside the papers' values (the \"paper\" columns and black "
               "markers); every claim is judged by a two-sided paired test (per seed, or per user with a single "
               "seed), Holm-corrected over the paper's claims tested in the same notebook (xrec_lib.compare.decide). "
-              "Contents: ", *_joined(contents + [Link("Notebooks", "#notebooks"),
+              "Contents: ", *_joined([Link("Coverage", "#coverage"), Link("Limitations", "#limitations")]
+                                     + contents + [Link("Notebooks", "#notebooks"),
                                                         Link("Run manifest", "#manifest")])]),
     ]
     blocks += summary_blocks(states, outcomes)
+    blocks += coverage_blocks(outcomes)
+    blocks += limitations_blocks(outcomes, states)
     blocks += paper_blocks(outcomes, states, reports_dir)
     blocks.append(Heading(2, "Notebooks", "notebooks"))
     for state in states.values():
@@ -504,10 +749,10 @@ def report_blocks(reports_dir: Path) -> list[Block]:
     return blocks + manifest_blocks(manifest, states, reports_dir)
 
 
-def _joined(parts: list) -> list:
+def _joined(parts: list, separator: str = " · ") -> list:
     joined: list = []
     for index, part in enumerate(parts):
-        joined += [part] if index == 0 else [" · ", part]
+        joined += [part] if index == 0 else [separator, part]
     return joined
 
 

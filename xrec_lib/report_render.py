@@ -27,6 +27,8 @@ background:#e6e8eb;color:#333}
 .b-contradicted,.b-failed{background:#fbd9d9;color:#7f1d1d}
 .b-inconclusive{background:#e8eaf6;color:#283593}
 .b-not-produced,.b-no-results{background:#fdeccc;color:#7a4a00}
+.b-not-reproducible{background:#eceff1;color:#37474f}.b-restated{background:#e0f2f1;color:#00574b}
+.b-our-addition{background:#f3e5f5;color:#6a1b9a}
 """
 
 
@@ -42,6 +44,7 @@ class Badge:
 
 
 Inline = str | Link | Badge
+Cell = Inline | list  # a table cell: one inline part, or a list of them
 
 
 @dataclass
@@ -59,7 +62,7 @@ class Para:
 @dataclass
 class Table:
     header: list[str]
-    rows: list[list[Inline]]
+    rows: list[list[Cell]]
     caption: str
     collapsed: bool = False  # folded behind its caption (long tables)
     link: str | None = None  # relative path of the file the table comes from
@@ -84,9 +87,13 @@ def _html_inline(part: Inline) -> str:
     return escape(part)
 
 
+def _html_cell(cell: Cell) -> str:
+    return "".join(map(_html_inline, cell)) if isinstance(cell, list) else _html_inline(cell)
+
+
 def _html_table(table: Table) -> str:
     head = "".join(f"<th>{escape(cell)}</th>" for cell in table.header)
-    body = "".join("<tr>" + "".join(f"<td>{_html_inline(cell)}</td>" for cell in row) + "</tr>"
+    body = "".join("<tr>" + "".join(f"<td>{_html_cell(cell)}</td>" for cell in row) + "</tr>"
                    for row in table.rows)
     source = f' · <a href="{escape(table.link)}">CSV</a>' if table.link else ""
     html = (f"<table><caption>{escape(table.caption)}{source}</caption><thead><tr>{head}</tr></thead>"
@@ -128,6 +135,10 @@ def _md_inline(part: Inline) -> str:
     return _md_text(part)
 
 
+def _md_cell(cell: Cell) -> str:
+    return "".join(map(_md_inline, cell)) if isinstance(cell, list) else _md_inline(cell)
+
+
 def _md_block(block: Block) -> str:
     if isinstance(block, Heading):
         return f'<a id="{block.anchor}"></a>\n\n{"#" * block.level} {_md_text(block.text)}'
@@ -138,7 +149,7 @@ def _md_block(block: Block) -> str:
         lines = [f"*{_md_text(block.caption)}*{source}", "",
                  "| " + " | ".join(_md_text(cell) for cell in block.header) + " |",
                  "|" + "---|" * len(block.header)]
-        lines += ["| " + " | ".join(_md_inline(cell) for cell in row) + " |" for row in block.rows]
+        lines += ["| " + " | ".join(_md_cell(cell) for cell in row) + " |" for row in block.rows]
         if block.collapsed:
             lines = [f"<details><summary>{escape(block.caption)} ({len(block.rows)} rows)</summary>", "",
                      *lines[2:], "", "</details>"]
