@@ -11,7 +11,7 @@ columns, in any order:
 * ``rating`` (optional): a number; with ``rating_threshold`` only rows rated at least that much are kept (ratings
   turned into implicit feedback).
 
-Rows repeating a (user, item) pair collapse into the first. An empty or NaN id, an unparseable timestamp or
+Rows repeating a (user, item) pair (within one ``market`` and ``domain``) collapse into the first. An empty or NaN id, an unparseable timestamp or
 rating, an unknown domain value, an unknown column, or a row with the wrong number of fields is one
 :class:`~xrec_lib.errors.DataError` naming the file and line. Raw ids are mapped to contiguous integers, users and
 items separately, in increasing raw-id order (numeric order when every id of the column is an integer), and back
@@ -45,7 +45,9 @@ OPTIONAL_COLUMNS = ("timestamp", "domain", "market", "rating")
 DOMAIN_CODES = {"source": SOURCE, "target": TARGET, str(SOURCE): SOURCE, str(TARGET): TARGET}
 MISSING_VALUES = ("", "nan", "na", "null", "none")
 _MISSING = sorted({v for base in MISSING_VALUES for v in (base, base.upper(), base.capitalize(), "NaN")})
-_INTEGER = re.compile(r"-?\d+")
+#: An integer id in its canonical spelling (no sign on zero, no leading zeros, fits int64): "007" stays a string
+#: id, so "007" and "7" remain two ids.
+_INTEGER = re.compile(r"0|-?[1-9]\d{0,17}")
 
 
 @dataclass(frozen=True)
@@ -90,14 +92,33 @@ def load_interactions(train_path: Path | str, test_path: Path | str | None = Non
     """Read a generic-format training file (and optional test file) into an :class:`InteractionTable`
     (module docstring)."""
     train_raw, header = _read(Path(train_path), rating_threshold)
-    user_ids, train_user = _contiguous(train_raw["user"])
-    item_ids, train_item = _contiguous(train_raw["item"])
-    train = _first_of_each_pair(train_raw.assign(user=train_user, item=train_item))
-    test = None
+    test_raw = None
     if test_path is not None:
         test_raw, test_header = _read(Path(test_path), rating_threshold)
         if test_header != header:
             raise DataError(f"{test_path}: header {test_header} differs from the training file's {header}")
+    return _table(train_raw, test_raw, test_path)
+
+
+def table_from_frame(train: pd.DataFrame, test: pd.DataFrame | None = None) -> InteractionTable:
+    """An :class:`InteractionTable` from already-typed rows (``user``, ``item`` as strings; optional
+    ``timestamp`` seconds, ``domain`` codes, ``market`` labels, ``rating``), e.g. rows another reader parsed; ids
+    mapped as :func:`load_interactions` maps them, repeated pairs collapsed into the first."""
+    missing = [name for name in REQUIRED_COLUMNS if name not in train]
+    if missing:
+        raise DataError(f"rows lack the column(s) {missing}")
+    frames = [f.reset_index(drop=True).assign(user=lambda f: f["user"].astype(str),
+                                              item=lambda f: f["item"].astype(str), _line=lambda f: np.arange(len(f)))
+              for f in (train, test) if f is not None]
+    return _table(frames[0], frames[1] if test is not None else None, "<test rows>")
+
+
+def _table(train_raw: pd.DataFrame, test_raw: pd.DataFrame | None, test_path) -> InteractionTable:
+    user_ids, train_user = _contiguous(train_raw["user"])
+    item_ids, train_item = _contiguous(train_raw["item"])
+    train = _first_of_each_pair(train_raw.assign(user=train_user, item=train_item))
+    test = None
+    if test_raw is not None:
         test = _first_of_each_pair(test_raw.assign(user=_known_ids(test_path, test_raw, "user", user_ids),
                                                     item=_known_ids(test_path, test_raw, "item", item_ids)))
     return InteractionTable(train.drop(columns="_line"), None if test is None else test.drop(columns="_line"),
@@ -105,8 +126,10 @@ def load_interactions(train_path: Path | str, test_path: Path | str | None = Non
 
 
 def _first_of_each_pair(rows: pd.DataFrame) -> pd.DataFrame:
-    """Rows repeating a (user, item) pair collapse into the first (on the contiguous integer ids)."""
-    return rows[~rows.duplicated(["user", "item"], keep="first")].reset_index(drop=True)
+    """Rows repeating a (user, item) pair collapse into the first (on the contiguous integer ids), within one
+    market and domain when the rows have those columns (a user buying an item in two markets is two rows)."""
+    key = ["user", "item"] + [column for column in ("domain", "market") if column in rows]
+    return rows[~rows.duplicated(key, keep="first")].reset_index(drop=True)
 
 
 def _read(path: Path, rating_threshold: float | None) -> tuple[pd.DataFrame, list[str]]:
@@ -130,7 +153,7 @@ def _read(path: Path, rating_threshold: float | None) -> tuple[pd.DataFrame, lis
     missing = [name for name in REQUIRED_COLUMNS if name not in header]
     unknown = [name for name in header if name not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
     if missing or unknown or len(set(header)) != len(header):
-        raise DataError(f"{path}: header {header} must name the columns user,item[,timestamp][,domain][,market]"
+        raise DataError(f"{path}, line 1: header {header} must name the columns user,item[,timestamp][,domain][,market]"
                         f"[,rating] once each (missing {missing}, unknown {unknown})")
     frame.columns = header
     lines = _Lines(path)  # a row with too few fields reads as empty trailing values
@@ -189,8 +212,8 @@ def _refuse(path: Path, lines: _Lines, bad: np.ndarray, what: str, values: pd.Se
 def _timestamps(path: Path, lines: _Lines, values: pd.Series) -> np.ndarray:
     """Seconds since 1970 of numbers or ISO dates (the first row decides which kind the file holds)."""
     numeric = pd.notna(pd.to_numeric(values.iloc[:1], errors="coerce")).all()
-    numbers = pd.to_numeric(values, errors="coerce") if numeric else None
-    if numbers is not None and (numbers.notna().all() or values.iloc[0].lower() == "nan"):
+    if numeric:  # a numeric column: every row must be a finite number
+        numbers = pd.to_numeric(values, errors="coerce")
         _refuse(path, lines, ~np.isfinite(numbers.to_numpy(float)), "timestamp", values, "is not a finite number")
         return numbers.to_numpy(float)
     dates = pd.to_datetime(values, format="ISO8601", errors="coerce", utc=True)
@@ -224,6 +247,8 @@ def _known_ids(path: Path | str, frame: pd.DataFrame, column: str, known: np.nda
     unknown = known[index] != raw
     if unknown.any():
         position = int(unknown.argmax())
-        raise DataError(f"{path}, line {_Lines(Path(path))[frame['_line'].iloc[position]]}: {column} id "
+        row = int(frame["_line"].iloc[position])
+        where = f"line {_Lines(Path(path))[row]}" if Path(path).is_file() else f"row {row}"
+        raise DataError(f"{path}, {where}: {column} id "
                         f"{frame[column].iloc[position]} does not occur in the training file")
     return index
