@@ -135,3 +135,26 @@ def test_training_runs_are_recorded_with_their_history(tmp_path):
     run = json.loads((bundle.write() / "results.json").read_text())["training"][0]
     assert run["model"] == "toy" and run["stopped_by"] == "patience" and run["converged"] is True
     assert [row["epoch"] for row in run["history"]] == [1, 2, 3] and run["history"][0]["val_score"] == 0.2
+
+
+def test_revision_is_dirty_for_changed_code_but_not_for_rewritten_reports(tmp_path):
+    import subprocess
+
+    from xrec_lib.results import git_revision
+
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    git("init", "-q")
+    for name in ("code.py", "reports/01/results.json", "reports-smoke/01/results.json"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("0")
+    git("add", "-A")
+    git("-c", "user.name=x", "-c", "user.email=x@x", "commit", "-qm", "init")
+    clean = git_revision(tmp_path)
+    assert clean and not clean.endswith("+dirty")
+    (tmp_path / "reports/01/results.json").write_text("1")
+    (tmp_path / "reports-smoke/01/results.json").write_text("1")
+    assert git_revision(tmp_path) == clean
+    (tmp_path / "code.py").write_text("1")
+    assert git_revision(tmp_path) == clean + "+dirty"

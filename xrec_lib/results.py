@@ -174,12 +174,21 @@ def peak_memory_mb() -> float:
     return round(peak / (1024 * 1024 if platform.system() == "Darwin" else 1024), 1)
 
 
-def git_revision() -> str | None:
-    """The repository's HEAD commit, with ``+dirty`` when the working tree has changes."""
+#: Folders of the run's own outputs (the report folders of every profile): a run writing them does not make the
+#: code it ran differ from its commit.
+OUTPUT_PATHS = ("reports", "reports-*")
+
+
+def git_revision(root: Path | None = None) -> str | None:
+    """The repository's HEAD commit, with ``+dirty`` when a tracked file outside the report folders
+    (:data:`OUTPUT_PATHS`) differs from it: the code, notebooks, profiles or data manifest a run used are not the
+    commit's. Report files rewritten by the run itself do not count (the first notebook of a run rewrites them)."""
+    root = REPO_ROOT if root is None else Path(root)
     try:
-        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True,
+        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
                              check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT,
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+                                *(f":(exclude,glob){path}/**" for path in OUTPUT_PATHS)], cwd=root,
                                capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return None
