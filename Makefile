@@ -34,7 +34,7 @@ test: setup
 	XREC_REPORTS_DIR=$$(mktemp -d) $(BIN)/python -m pytest tests notebooks --nbval-lax
 
 reproduce: setup
-	$(BIN)/python -m xrec_lib.runner --profile $(PROFILE) --reports-dir $(REPORTS_DIR) --jobs $(JOBS) $(if $(FORCE),--force); \
+	$(BIN)/python -m xrec_lib.runner --profile $(PROFILE) --reports-dir $(REPORTS_DIR) --jobs $(JOBS) $(if $(FORCE),--force) $(NOTEBOOKS); \
 	status=$$?; $(BIN)/python -m xrec_lib.report --reports-dir $(REPORTS_DIR) && exit $$status
 
 # One equal-budget hyperparameter search per model (Optuna TPE); writes xrec_lib/profiles/tuned/.

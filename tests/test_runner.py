@@ -138,3 +138,9 @@ def test_side_by_side_runs_keep_every_manifest_entry_and_run_gatherers_last(note
     assert runner.os.environ["XREC_THREADS"] == str(max(1, (runner.os.cpu_count() or 1) // 2))
     with pytest.raises(ConfigError, match="jobs"):
         runner.run_all("smoke", None, reports, jobs=0)
+
+
+def test_on_demand_notebooks_run_only_when_named(notebooks):
+    write_notebook(notebooks, "06_your_data")
+    assert "06_your_data" not in [path.stem for path in runner.find_notebooks(None)]
+    assert [path.stem for path in runner.find_notebooks(["06_your_data"])] == ["06_your_data"]

@@ -30,7 +30,7 @@ NOTEBOOKS: dict[str, str] = {
     "03_multimodal_short_video": "paper 001, multimodal fusion transformer and BERT + xDeepFM recommender",
     "04_gconv_transform": "paper 002, GConv-Transform against its baselines",
     "05_ablations": "ablations of the three papers side by side",
-    "06_your_data": "paper 000's recommender (Siamese GCN + BLA) on your own cross-domain or cross-market data",
+    "06_your_data": "on demand: paper 000's recommender (Siamese GCN + BLA) on your own cross-domain or cross-market data",
 }
 
 #: What the study does with an item (see the module docstring).

@@ -30,6 +30,9 @@ from xrec_lib.results import git_revision, remove_stale_staging
 
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 MANIFEST_NAME = "run_manifest.json"
+#: Notebooks outside the papers' study, run only when named (``make reproduce NOTEBOOKS=06_your_data``): one's own
+#: data, whose paper-profile cost depends on the file.
+ON_DEMAND = ("06_your_data",)
 #: Notebooks that read the other notebooks' result bundles: with ``--jobs`` they run after all others.
 READS_OTHER_BUNDLES = ("05_ablations",)
 PARTIAL_PREFIX = ".partial-"
@@ -49,10 +52,11 @@ class NotebookRun:
 
 
 def find_notebooks(names: Sequence[str] | None = None) -> list[Path]:
-    """The notebooks to run, in order; ``names`` selects by stem (e.g. ``00_data_prep``)."""
+    """The notebooks to run, in order; ``names`` selects by stem (e.g. ``00_data_prep``). Without ``names``: every
+    study notebook; the on-demand ones (:data:`ON_DEMAND`) run only when named."""
     available = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
     if not names:
-        return available
+        return [path for path in available if path.stem not in ON_DEMAND]
     by_name = {path.stem: path for path in available}
     unknown = [name for name in names if name not in by_name]
     if unknown:
