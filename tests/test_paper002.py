@@ -26,6 +26,14 @@ TINY = {"scale": 0.001, "max_train_positives": 400, "max_epochs": 2, "patience":
 REAL_DATA = Path("/work/shared/data")
 
 
+@pytest.fixture(scope="module", autouse=True)
+def untuned():
+    """These tests exercise the learning-rate grid: the committed tuned values are set aside."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(training, "load_tuned", lambda notebook: {})
+        yield
+
+
 @pytest.fixture(scope="module")
 def cfg(tmp_path_factory):
     return load_config("04_gconv_transform", "smoke", seed=0, n_seeds=2, data_dir=None,
