@@ -18,7 +18,7 @@ import tracemalloc
 import numpy as np
 import pandas as pd
 
-from xrec_lib.data.synthetic_crossdomain import SCENARIO_TARGET_SHARE, SyntheticCrossDomainConfig, generate_crossdomain
+from xrec_lib.data.synthetic_crossdomain import SCENARIOS, SyntheticCrossDomainConfig, generate_crossdomain
 
 MIB = 2**20
 
@@ -53,7 +53,7 @@ def main() -> None:
     parser.add_argument("--presets", nargs="+", default=["smoke", "paper"], choices=["smoke", "paper"])
     args = parser.parse_args()
     rows = [measure(getattr(SyntheticCrossDomainConfig, preset)(scenario), args.repeats)
-            for preset in args.presets for scenario in sorted(SCENARIO_TARGET_SHARE)]
+            for preset in args.presets for scenario in SCENARIOS]
     print(f"# synthetic-000 generator on {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
           f"numpy {np.__version__}, OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
     print(pd.DataFrame(rows).to_string(index=False))

@@ -70,6 +70,9 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=0.01)
     parser.add_argument("--lr-decay", type=float, default=0.97, help="per-epoch learning-rate factor")
     parser.add_argument("--l2", type=float, default=1e-4)
+    parser.add_argument("--negatives", type=int, default=1, help="negatives drawn per training interaction")
+    parser.add_argument("--hard", action="store_true",
+                        help="train on the highest-scoring of the negatives (dynamic negative sampling)")
     parser.add_argument("--eval-every", type=int, default=2)
     parser.add_argument("--fit-points", type=int, default=4, help="evaluations used by the projection")
     parser.add_argument("--threads", type=int, default=1)
@@ -80,11 +83,12 @@ def main() -> None:
     data = load_gowalla(args.data_dir)
     model = LightGCN(GraphData.from_interactions(data.train), dim=64, n_layers=3)
     config = EncoderTrainConfig(epochs=100_000, batch_size=args.batch_size, lr=args.lr, lr_decay=args.lr_decay,
-                                l2=args.l2, patience=100_000, eval_every=args.eval_every, max_minutes=args.minutes,
+                                l2=args.l2, n_negatives=args.negatives, hard_negatives=args.hard, patience=100_000, eval_every=args.eval_every, max_minutes=args.minutes,
                                 device=args.device, on_epoch=print_evaluation)
     published = published_values()
     print(f"{data.train.shape[0]} users x {data.train.shape[1]} items, {data.train.nnz} training interactions; "
-          f"batch {args.batch_size}, lr {args.lr} x {args.lr_decay}/epoch, {args.threads} threads, {args.device}")
+          f"batch {args.batch_size}, lr {args.lr} x {args.lr_decay}/epoch, {args.negatives} negative(s)"
+          f"{' (hardest)' if args.hard else ''}, l2 {args.l2}, {args.threads} threads, {args.device}")
     history = train_encoder(model, data.train, data.test, config).history.dropna(subset=["val_ndcg"])
     print(f"published (3 layers): recall@20 {published['recall']:.4f}, ndcg@20 {published['ndcg']:.4f}")
     if len(history) >= 2:

@@ -12,7 +12,8 @@ from xrec_lib import papers
 from xrec_lib.data.cache import cache_key, cache_path, cached
 from xrec_lib.data.crossdomain import SOURCE, TARGET
 from xrec_lib.data.synthetic_crossdomain import (
-    SCENARIO_TARGET_SHARE,
+    BASE_TARGET_SHARE,
+    SCENARIOS,
     SyntheticCrossDomainConfig,
     generate_crossdomain,
     generate_crossdomain_cached,
@@ -115,7 +116,7 @@ def domain_density(dataset, domain: int) -> float:
     return n_interactions / (dataset.n_users * (dataset.product_domain == domain).sum())
 
 
-@pytest.mark.parametrize("scenario", sorted(SCENARIO_TARGET_SHARE))
+@pytest.mark.parametrize("scenario", SCENARIOS)
 def test_target_domain_is_sparser_than_source(scenario, smoke, smoke_sufficient):
     dataset = {"sparse": smoke, "sufficient": smoke_sufficient}[scenario]
     assert domain_density(dataset, TARGET) < domain_density(dataset, SOURCE)
@@ -124,13 +125,42 @@ def test_target_domain_is_sparser_than_source(scenario, smoke, smoke_sufficient)
 def test_sparse_scenario_has_fewer_target_interactions(smoke, smoke_sufficient):
     assert domain_density(smoke, TARGET) < 0.5 * domain_density(smoke_sufficient, TARGET)
     target_share = (smoke.train.domain == TARGET).mean()
-    assert target_share == pytest.approx(SCENARIO_TARGET_SHARE["sparse"], abs=0.03)
+    assert target_share == pytest.approx(BASE_TARGET_SHARE, abs=0.03)
 
 
-def test_users_interact_within_their_market(smoke):
-    user, product = all_pairs(smoke)
-    np.testing.assert_array_equal(smoke.user_market[user], smoke.product_market[product])
-    assert len(np.unique(smoke.user_market)) == SyntheticCrossDomainConfig.smoke().n_markets
+def test_users_interact_within_their_market_unless_they_browse_across_markets(smoke):
+    own_market = replace(SyntheticCrossDomainConfig.smoke(), home_market_bias=None)
+    dataset = generate_crossdomain(own_market, SEED)
+    user, product = all_pairs(dataset)
+    np.testing.assert_array_equal(dataset.user_market[user], dataset.product_market[product])
+    assert len(np.unique(dataset.user_market)) == own_market.n_markets
+    browsing = replace(own_market, home_market_bias=1.0)
+    user, product = all_pairs(generate_crossdomain(browsing, SEED))
+    inside = (smoke.user_market[user] == smoke.product_market[product]).mean()
+    catalogue_share = np.mean([(smoke.product_market == m).mean() for m in range(browsing.n_markets)])
+    assert catalogue_share + 0.1 < inside < 0.95  # mostly the own market, not only
+
+
+def test_sufficient_scenario_adds_target_data_and_keeps_the_source_domain():
+    config = replace(SyntheticCrossDomainConfig.smoke(), sufficient_target_factor=3.0)
+    counts = {}
+    for scenario in SCENARIOS:
+        user, product = all_pairs(generate_crossdomain(replace(config, scenario=scenario), SEED))
+        domain = generate_crossdomain(replace(config, scenario=scenario), SEED).product_domain[product]
+        counts[scenario] = {d: np.bincount(user[domain == d], minlength=config.n_users) for d in (SOURCE, TARGET)}
+    np.testing.assert_array_equal(counts["sparse"][SOURCE], counts["sufficient"][SOURCE])
+    ratio = counts["sufficient"][TARGET].sum() / counts["sparse"][TARGET].sum()
+    assert ratio == pytest.approx(3.0, rel=0.1)
+    assert (counts["sufficient"][TARGET] >= counts["sparse"][TARGET]).mean() > 0.95
+
+
+def test_noise_share_makes_the_data_harder_to_predict():
+    hit_rates = []
+    for noise in (0.0, 0.4, 0.8):
+        config = replace(SyntheticCrossDomainConfig.smoke(), noise_share=noise)
+        dataset = generate_crossdomain(config, SEED)
+        hit_rates.append(hit_rate_at_20(latent_model(config, SEED).log_probabilities(), dataset))
+    assert hit_rates[0] > hit_rates[1] + 0.05 > hit_rates[2] + 0.1
 
 
 def test_sellers_bridge_their_suppliers_to_target_products(smoke):
@@ -167,12 +197,18 @@ def test_oracle_beats_popularity_beats_random(smoke):
     assert hr_oracle > hr_popularity + 0.2
 
 
-def test_oracle_is_a_distribution_over_the_users_market(smoke):
-    model = latent_model(SyntheticCrossDomainConfig.smoke(), SEED)
+def test_oracle_is_a_distribution_over_the_users_pool():
+    own_market = replace(SyntheticCrossDomainConfig.smoke(), home_market_bias=None, noise_share=0.2)
+    model = latent_model(own_market, SEED)
     log_p = model.log_probabilities(np.arange(10))
     np.testing.assert_allclose(np.exp(log_p).sum(axis=1), 1.0, rtol=1e-9)
     outside = model.user_market[:10, None] != model.product_market[None, :]
     assert np.isneginf(log_p[outside]).all() and np.isfinite(log_p[~outside]).all()
+    browsing = latent_model(replace(own_market, home_market_bias=1.0), SEED).log_probabilities(np.arange(10))
+    np.testing.assert_allclose(np.exp(browsing).sum(axis=1), 1.0, rtol=1e-9)
+    assert np.isfinite(browsing).all()
+    domain_mass = np.exp(browsing[:, model.product_domain == TARGET]).sum(axis=1)
+    np.testing.assert_allclose(domain_mass, own_market.target_share, rtol=1e-9)
 
 
 # --------------------------------------------------------------------------------------------- config
@@ -184,6 +220,9 @@ def test_oracle_is_a_distribution_over_the_users_market(smoke):
     ({"cold_start_share": 1.0}, "cold_start_share"),
     ({"n_suppliers": 5_000}, "suppliers"),
     ({"n_interactions": 100}, "n_interactions"),
+    ({"noise_share": 1.0}, "noise_share"),
+    ({"home_market_bias": -1.0}, "home_market_bias"),
+    ({"sufficient_target_factor": 0.5}, "sufficient_target_factor"),
 ])
 def test_invalid_config_names_the_problem(change, message):
     with pytest.raises(ConfigError, match=message):

@@ -184,3 +184,38 @@ def test_linear_schedule_reaches_zero_at_the_cap():
     history = fit_loop(objective, LoopConfig(max_epochs=4, lr=0.2, schedule="linear")).history
     assert history["lr"].tolist() == pytest.approx([0.2, 0.15, 0.1, 0.05])
     assert isinstance(fit_loop(_Quadratic(), LoopConfig(max_epochs=1, lr=0.1)), FitResult)
+
+
+def test_hard_negatives_train_on_the_highest_scoring_candidate():
+    from xrec_lib.training.encoders import EncoderObjective
+    train = toy_interactions()
+    torch.manual_seed(0)
+    model = MatrixFactorization(GraphData.from_interactions(train), dim=8)
+    u, i = torch.tensor([0, 1]), torch.tensor([int(train[0].indices[0]), int(train[1].indices[0])])
+    j = torch.tensor([[5, 6, 7], [8, 9, 10]])
+    user_emb, item_emb = model()
+    scores = (user_emb[u].unsqueeze(1) * item_emb[j]).sum(-1)
+    positive = (user_emb[u] * item_emb[i]).sum(1)
+    expected = {False: ranking_loss(positive, scores).item(),
+                True: ranking_loss(positive, scores.max(1, keepdim=True).values).item()}
+    for hard in (False, True):
+        config = TrainConfig(n_negatives=3, hard_negatives=hard, l2=0.0)
+        _, logs = EncoderObjective(model, train, None, config).loss((u, i, j))
+        assert logs["loss"] == pytest.approx(expected[hard], rel=1e-6)
+    assert expected[True] > expected[False]  # the hardest negative costs more than the average one
+
+
+def test_several_negatives_per_interaction_are_drawn_and_learnt_from():
+    from xrec_lib.training.encoders import EncoderObjective
+    train = toy_interactions(per_user=6)
+    config = TrainConfig(batch_size=32, n_negatives=4, hard_negatives=True)
+    objective = EncoderObjective(MatrixFactorization(GraphData.from_interactions(train), dim=8), train, None, config)
+    u, i, j = next(iter(objective.batches(0)))
+    assert j.shape == (32, 4)
+    assert train.toarray()[np.repeat(u.numpy(), 4), j.reshape(-1).numpy()].sum() == 0
+    torch.manual_seed(0)
+    model = LightGCN(GraphData.from_interactions(train), dim=16, n_layers=2)
+    fit(model, train, None, TrainConfig(epochs=60, batch_size=40, lr=0.05, l2=0.0, n_negatives=4, hard_negatives=True))
+    assert evaluate_encoder(model, train, None, [5]).summary()[5]["hr"] > 0.9
+    with pytest.raises(ConfigError, match="n_negatives"):
+        TrainConfig(n_negatives=0)

@@ -33,17 +33,29 @@ normal vector in ``R^d``; every draw comes from a ``numpy`` generator seeded by 
    uniformly from ``{c - 1, c, c + 1}`` (``c = cold_start_interactions``, mean ``c``) interactions in total. The
    other interactions go to the warm users: ``n_u = warm_min_interactions + share of the rest proportional to
    a ~ LogNormal(0, activity_sigma)`` (largest-remainder rounding, so ``sum n_u`` equals ``n_interactions``
-   exactly). A user's candidates in domain ``D`` are the products of domain ``D`` listed in the user's own
-   market (the *pool*); no user takes more than ``max_pool_fill`` of a pool.
-7. **Domain mix (the scenario knob).** ``t_u ~ Binomial(n_u, q)`` target-domain and ``n_u - t_u`` source-domain
-   interactions (clipped to the pools' capacities), with ``q = SCENARIO_TARGET_SHARE[scenario]``
-   (``"sparse"``: 0.15, paper's scenario 1; ``"sufficient"``: 0.45, scenario 2). The scenario changes only
-   ``q``: catalogue, factors and popularity are the same for one seed.
-8. **Interactions.** Within each domain the user takes the top ``t_u`` (resp. ``n_u - t_u``) products of its
-   pool by ``l(u, i) + g_ui``, ``g_ui ~ Gumbel(0, 1)`` i.i.d. (Gumbel top-k), i.e. sequential sampling without
-   replacement from ``softmax(l(u, .))`` over the pool. Pairs are unique by construction.
+   exactly). A user's candidates in domain ``D`` (the *pool*) are every product of ``D``; products listed in the
+   user's own market get ``+ home_market_bias`` on their logit (cross-market browsing; ``None``: the pool is the
+   user's market only). No user takes more than ``max_pool_fill`` of a pool.
+7. **Domain mix (the scenario knob).** ``t_u ~ Binomial(n_u, q)`` target-domain and ``s_u = n_u - t_u``
+   source-domain interactions, ``q = BASE_TARGET_SHARE`` (0.15). In the ``"sparse"`` scenario (the paper's
+   scenario 1) that is all. In the ``"sufficient"`` scenario (scenario 2) every user has the *same* ``s_u`` and
+   more target-domain data: ``t_u + Binomial(n_u, q * (sufficient_target_factor - 1))``, i.e.
+   ``sufficient_target_factor`` times as many B2C interactions on average, so the target domain is denser and the
+   total grows (``n_interactions`` counts the sparse scenario). Counts are clipped to the pools' capacities.
+   Catalogue, factors, popularity and the source domain are the same for one seed.
+8. **Interactions.** Within each domain the user takes the top ``t_u`` (resp. ``s_u``) products of its pool by
+   ``log p_u(i) + g_ui``, ``g_ui ~ Gumbel(0, 1)`` i.i.d. (Gumbel top-k: sequential sampling without replacement),
+   where ``p_u = (1 - noise_share) * softmax(l(u, .) + home_market_bias * [same market]) + noise_share / |pool|``:
+   a share ``noise_share`` of the draws ignores preference and popularity (accidental or exploratory clicks).
+   Pairs are unique by construction.
 9. **Split.** A uniformly random ``train_fraction`` of all interactions (rounded) is the training set, the rest
    the test set (the paper's random split; a user may end up with no training interaction).
+
+**Difficulty.** ``preference_strength``, ``popularity_exponent``, ``home_market_bias`` and ``noise_share`` set
+how predictable the data is, ``sufficient_target_factor`` how much denser scenario 2 is. Their preset values are
+calibrated on a *baseline* of the paper (RGCN's HR@20 on the target domain, paper Fig. 6) by
+``benchmarks/calibrate_synthetic_000.py`` (its log: ``benchmarks/results/calibrate_synthetic_000.md``); never on
+the proposed model.
 
 Every quantity above is a model-agnostic property of the data (markets, supplier-shared traits, long tail,
 sparse target domain, cold-start users); no parameter refers to a recommender. :func:`latent_model` rebuilds
@@ -53,6 +65,7 @@ steps 1-5 for a ``(config, seed)`` pair and gives the generator's true single-dr
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -64,7 +77,8 @@ from xrec_lib.data.cache import cached
 from xrec_lib.data.crossdomain import SOURCE, TARGET, CrossDomainDataset, Interactions
 from xrec_lib.errors import ConfigError
 
-SCENARIO_TARGET_SHARE = {"sparse": 0.15, "sufficient": 0.45}
+SCENARIOS = ("sparse", "sufficient")
+BASE_TARGET_SHARE = 0.15
 GENERATOR_NAME = "synthetic-000"
 _CHUNK_ELEMENTS = 1 << 22  # user x product scores drawn at once (16 MiB of float32)
 
@@ -108,6 +122,9 @@ class SyntheticCrossDomainConfig:
     warm_min_interactions: int = 8
     activity_sigma: float = 0.8
     max_pool_fill: float = 0.5
+    home_market_bias: float | None = None
+    noise_share: float = 0.0
+    sufficient_target_factor: float = 3.0
 
     def __post_init__(self) -> None:
         self._validate()
@@ -124,9 +141,15 @@ class SyntheticCrossDomainConfig:
                    n_sellers=80, n_interactions=40_000, n_markets=4)
 
     @property
+    def target_factor(self) -> float:
+        """Expected target-domain interactions relative to the sparse scenario (step 7)."""
+        return self.sufficient_target_factor if self.scenario == "sufficient" else 1.0
+
+    @property
     def target_share(self) -> float:
-        """``q``: expected share of a user's interactions in the target (B2C) domain."""
-        return SCENARIO_TARGET_SHARE[self.scenario]
+        """Expected share of the interactions that lie in the target (B2C) domain (before capacity clipping)."""
+        target = BASE_TARGET_SHARE * self.target_factor
+        return target / (1.0 - BASE_TARGET_SHARE + target)
 
     @property
     def n_source_products(self) -> int:
@@ -145,8 +168,8 @@ class SyntheticCrossDomainConfig:
         return cls(**values)
 
     def _validate(self) -> None:
-        if self.scenario not in SCENARIO_TARGET_SHARE:
-            raise ConfigError(f"scenario {self.scenario!r} is unknown; use one of {sorted(SCENARIO_TARGET_SHARE)}")
+        if self.scenario not in SCENARIOS:
+            raise ConfigError(f"scenario {self.scenario!r} is unknown; use one of {list(SCENARIOS)}")
         for name in ("n_users", "n_products", "n_suppliers", "n_sellers", "n_interactions", "n_markets",
                      "latent_dim", "cold_start_interactions", "warm_min_interactions"):
             value = getattr(self, name)
@@ -156,6 +179,14 @@ class SyntheticCrossDomainConfig:
                      "supplier_market_weight", "product_supplier_weight"):
             if not 0.0 < getattr(self, name) < 1.0:
                 raise ConfigError(f"{name} must lie strictly between 0 and 1, got {getattr(self, name)!r}")
+        if not 0.0 <= self.noise_share < 1.0:
+            raise ConfigError(f"noise_share must lie in [0, 1), got {self.noise_share!r}")
+        if self.home_market_bias is not None and not 0.0 <= self.home_market_bias < math.inf:
+            raise ConfigError(f"home_market_bias must be a finite number >= 0 (None: own market only), got "
+                              f"{self.home_market_bias!r}")
+        if not 1.0 <= self.sufficient_target_factor < math.inf:
+            raise ConfigError(f"sufficient_target_factor must be a finite number >= 1, got "
+                              f"{self.sufficient_target_factor!r}")
         if not 0.0 <= self.cold_start_share < 1.0:
             raise ConfigError(f"cold_start_share must lie in [0, 1), got {self.cold_start_share!r}")
         if self.suppliers_per_seller < 1.0:
@@ -194,21 +225,18 @@ class LatentModel:
         return (self.user_factors[users] @ self.product_factors.T) * scale + self.product_log_popularity
 
     def log_probabilities(self, users: np.ndarray | None = None) -> np.ndarray:
-        """True ``log P(i | u)`` of one draw: ``log q_D(i) + l(u, i) - logsumexp`` over ``u``'s pool in ``D(i)``.
+        """True ``log P(i | u)`` of one draw: ``log q_D + log p_u(i)`` with ``p_u`` of step 8 over ``u``'s pool in
+        domain ``D(i)`` and ``q_D`` the expected domain share (:attr:`SyntheticCrossDomainConfig.target_share`).
 
-        ``q_TARGET = q`` and ``q_SOURCE = 1 - q``; products outside the user's market get ``-inf``. Ranking by
-        these values is the oracle recommender of the synthetic data. Dense ``(len(users), P)`` float64 output.
+        Products outside the pool get ``-inf``. Ranking by these values is the oracle recommender of the synthetic
+        data. Dense ``(len(users), P)`` float64 output.
         """
         users = np.arange(len(self.user_market)) if users is None else np.asarray(users)
-        scores = self.logits(users).astype(np.float64)
-        scores[self.user_market[users][:, None] != self.product_market[None, :]] = -np.inf
+        scores = np.empty((len(users), len(self.product_domain)))
         share = {TARGET: self.config.target_share, SOURCE: 1.0 - self.config.target_share}
-        with np.errstate(divide="ignore", invalid="ignore"):
-            for domain, q in share.items():
-                columns = self.product_domain == domain
-                normaliser = logsumexp(scores[:, columns], axis=1, keepdims=True)
-                scores[:, columns] = np.where(np.isfinite(normaliser),
-                                              scores[:, columns] - normaliser + np.log(q), -np.inf)
+        for domain, q in share.items():
+            columns = np.flatnonzero(self.product_domain == domain)
+            scores[:, columns] = _log_draw_probabilities(self, users, self.user_market[users], columns) + np.log(q)
         return scores
 
 
@@ -335,14 +363,37 @@ def _uniform_supplier_of_seller(seller: np.ndarray, seller_suppliers: np.ndarray
 
 
 def _pools(model: LatentModel) -> dict[tuple[int, int], np.ndarray]:
-    """Sorted product ids of each ``(market, domain)`` pool."""
-    return {(m, d): np.flatnonzero((model.product_market == m) & (model.product_domain == d))
+    """Sorted product ids of each ``(market, domain)`` pool: the domain's products (own market only when
+    ``home_market_bias`` is None)."""
+    own_only = model.config.home_market_bias is None
+    return {(m, d): np.flatnonzero(((model.product_market == m) | (not own_only)) & (model.product_domain == d))
             for m in range(model.config.n_markets) for d in (SOURCE, TARGET)}
+
+
+def _log_draw_probabilities(model: LatentModel, users: np.ndarray, markets: np.ndarray,
+                            products: np.ndarray) -> np.ndarray:
+    """``log p_u(i)`` of step 8 for ``users`` (whose markets are ``markets``) over the candidate ``products`` of one
+    domain (``-inf`` outside the pool); float64 ``(len(users), len(products))``."""
+    config = model.config
+    logits = _subset_logits(model, users, products).astype(np.float64)
+    same = markets[:, None] == model.product_market[products][None, :]
+    if config.home_market_bias is None:
+        logits[~same] = -np.inf
+    else:
+        logits += config.home_market_bias * same
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_p = logits - logsumexp(logits, axis=1, keepdims=True)
+        if config.noise_share > 0:
+            pool_size = np.isfinite(logits).sum(axis=1, keepdims=True)
+            log_p = np.where(np.isfinite(logits), np.logaddexp(np.log1p(-config.noise_share) + log_p,
+                                                                np.log(config.noise_share / pool_size)), -np.inf)
+    return log_p
 
 
 def _activity(config: SyntheticCrossDomainConfig, model: LatentModel, pools: dict,
               rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Per-user target and source interaction counts (steps 6-7); they sum to ``n_interactions``."""
+    """Per-user target and source interaction counts (steps 6-7); they sum to ``n_interactions`` in the sparse
+    scenario. The extra target-domain draw is made in both scenarios so that later streams do not shift."""
     capacity = {d: np.floor(config.max_pool_fill * np.array([len(pools[m, d]) for m in range(config.n_markets)]))
                 .astype(np.int64)[model.user_market] for d in (SOURCE, TARGET)}
     room = capacity[SOURCE] + capacity[TARGET]
@@ -355,9 +406,12 @@ def _activity(config: SyntheticCrossDomainConfig, model: LatentModel, pools: dic
     remaining = config.n_interactions - totals.sum() - warm_base.sum()
     activity = np.where(cold, 0.0, rng.lognormal(0.0, config.activity_sigma, config.n_users))
     totals += warm_base + _apportion(remaining, activity, np.where(cold, 0, room - warm_base))
-    target = rng.binomial(totals, config.target_share)
-    target = np.clip(target, totals - capacity[SOURCE], capacity[TARGET])
-    return target, totals - target
+    target = np.clip(rng.binomial(totals, BASE_TARGET_SHARE), totals - capacity[SOURCE], capacity[TARGET])
+    source = totals - target
+    extra = rng.binomial(totals, BASE_TARGET_SHARE * (config.sufficient_target_factor - 1.0))
+    if config.scenario == "sufficient":
+        target = np.minimum(target + extra, capacity[TARGET])
+    return target, source
 
 
 def _apportion(total: int, weights: np.ndarray, capacity: np.ndarray) -> np.ndarray:
@@ -380,7 +434,7 @@ def _apportion(total: int, weights: np.ndarray, capacity: np.ndarray) -> np.ndar
 
 def _sample_interactions(model: LatentModel, pools: dict, counts: dict[int, np.ndarray],
                          rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Gumbel top-k within each ``(market, domain)`` pool (step 8); returns user and product arrays."""
+    """Gumbel top-k over each ``(market, domain)`` pool (step 8); returns user and product arrays."""
     users_out, products_out = [], []
     for (market, domain), pool in pools.items():
         users = np.flatnonzero((model.user_market == market) & (counts[domain] > 0))
@@ -388,7 +442,7 @@ def _sample_interactions(model: LatentModel, pools: dict, counts: dict[int, np.n
         for start in range(0, len(users), rows):
             chunk = users[start:start + rows]
             k = counts[domain][chunk]
-            keys = _subset_logits(model, chunk, pool)
+            keys = _log_draw_probabilities(model, chunk, np.full(len(chunk), market), pool).astype(np.float32)
             keys += _gumbel(keys.shape, rng)
             ranked = _top_k_sorted(keys, int(k.max()))
             taken = np.arange(ranked.shape[1])[None, :] < k[:, None]

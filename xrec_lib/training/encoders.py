@@ -1,10 +1,15 @@
 """Training an embedding recommender (a :class:`~xrec_lib.models.encoders.GraphEncoder`) on ranking triplets.
 
 An epoch visits every training interaction ``(u, i+)`` once in a seeded random order, in batches of
-``batch_size``; each interaction gets one negative ``i-`` from :func:`xrec_lib.training.negatives.sample_negatives`.
-One optimisation step = one full-graph propagation (``user_emb, item_emb = model()``) + the batch loss:
+``batch_size``; each interaction gets ``n_negatives`` negatives ``i-`` from
+:func:`xrec_lib.training.negatives.sample_negatives` (default 1). One optimisation step = one full-graph
+propagation (``user_emb, item_emb = model()``) + the batch loss:
 
     L = ranking_loss(z_u . z_i+, z_u . z_i-)  +  l2 / 2 * (|e_u|^2 + |e_i+|^2 + |e_i-|^2) / B  +  model.auxiliary_loss
+
+With several negatives the ranking loss is averaged over them, or, with ``hard_negatives``, taken on the
+highest-scoring one only (dynamic negative sampling, Zhang et al., SIGIR 2013: of ``n_negatives`` uniform
+candidates, the one the current model ranks highest); the L2 penalty covers the negatives the loss uses.
 
 with the ranking losses of :mod:`xrec_lib.training.losses` (BPR is eq. (4) of paper 000), the L2 penalty on the ID
 (layer-0) embeddings of the batch, and the encoder's own auxiliary term (the Siamese GCN's alignment loss, else
@@ -47,6 +52,8 @@ class EncoderTrainConfig:
         lr: Adam learning rate (of the first epoch).
         lr_decay: the learning rate is multiplied by this after every epoch (1.0: constant).
         loss: ``"bpr"``, ``"margin"`` or ``"bce"``.
+        n_negatives: negatives drawn per training interaction.
+        hard_negatives: use only the highest-scoring of the ``n_negatives`` (dynamic negative sampling).
         margin: ``m`` of the margin loss.
         l2: weight of the L2 penalty on the batch's ID embeddings.
         patience: validation evaluations without improvement before stopping.
@@ -66,6 +73,8 @@ class EncoderTrainConfig:
     lr: float = 5e-3
     lr_decay: float = 1.0
     loss: str = "bpr"
+    n_negatives: int = 1
+    hard_negatives: bool = False
     margin: float = 1.0
     l2: float = 1e-4
     patience: int = 5
@@ -81,7 +90,7 @@ class EncoderTrainConfig:
 
     def __post_init__(self) -> None:
         check_ranking_loss(self.loss)
-        for name in ("batch_size", "monitor_k"):
+        for name in ("batch_size", "monitor_k", "n_negatives"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"EncoderTrainConfig.{name} must be >= 1, got {getattr(self, name)}")
         self.loop()  # the loop's own checks
@@ -112,7 +121,9 @@ class EncoderObjective(Objective):
         order = self.rng.permutation(len(self.users))
         for start in range(0, len(order), self.config.batch_size):
             batch = order[start: start + self.config.batch_size]
-            negatives = sample_negatives(self.users[batch], self.train, self.rng, keys=self.keys)
+            k = self.config.n_negatives
+            negatives = sample_negatives(np.repeat(self.users[batch], k), self.train, self.rng,
+                                         keys=self.keys).reshape(len(batch), k)
             yield tuple(torch.from_numpy(a).to(self.config.device)
                         for a in (self.users[batch], self.items[batch], negatives))
 
@@ -121,10 +132,15 @@ class EncoderObjective(Objective):
         model, config = self.module, self.config
         user_emb, item_emb = model()
         z_u = user_emb[u]
-        loss = ranking_loss((z_u * item_emb[i]).sum(1), (z_u * item_emb[j]).sum(1), config.loss, config.margin)
+        negative = (z_u.unsqueeze(1) * item_emb[j]).sum(-1)  # (B, n_negatives)
+        if config.hard_negatives:
+            hardest = negative.detach().argmax(1, keepdim=True)
+            j, negative = j.gather(1, hardest), negative.gather(1, hardest)
+        loss = ranking_loss((z_u * item_emb[i]).sum(1), negative, config.loss, config.margin)
         ego_u, ego_i = model.ego_embeddings(u, i)
-        _, ego_j = model.ego_embeddings(u, j)
-        penalty = config.l2 / 2 * (ego_u.square().sum() + ego_i.square().sum() + ego_j.square().sum()) / len(u)
+        _, ego_j = model.ego_embeddings(u.repeat_interleave(j.shape[1]), j.reshape(-1))
+        penalty = config.l2 / 2 * (ego_u.square().sum() + ego_i.square().sum()
+                                   + ego_j.square().sum() / j.shape[1]) / len(u)
         aux = model.auxiliary_loss(user_emb, item_emb, u)
         return loss + penalty + aux, {"loss": loss.item(), "aux_loss": aux.item()}
 

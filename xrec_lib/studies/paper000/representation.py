@@ -43,9 +43,12 @@ from xrec_lib.config import RunConfig, seed_everything
 from xrec_lib.data.amazon import load_amazon_pair
 from xrec_lib.data.cache import cache_path, cached
 from xrec_lib.data.crossdomain import TARGET, CrossDomainDataset
-from xrec_lib.data.synthetic_crossdomain import SyntheticCrossDomainConfig, generate_crossdomain_cached
+from xrec_lib.data.synthetic_crossdomain import (SyntheticCrossDomainConfig, generate_crossdomain_cached,
+                                                 latent_model)
 from xrec_lib.errors import ConfigError, DataError
-from xrec_lib.evaluate import SampledCandidates, embedding_candidate_scorer, evaluate_embeddings, evaluate_sampled
+from xrec_lib.evaluate import (SampledCandidates, embedding_candidate_scorer, evaluate_embeddings,
+                               evaluate_full_ranking, evaluate_sampled)
+from xrec_lib.metrics import RankingResult
 from xrec_lib.models import CrossDomainViews, GraphData, GraphEncoder, SiameseGCN
 from xrec_lib.models.encoders import ENCODERS
 from xrec_lib.results import ResultsBundle, to_jsonable
@@ -81,6 +84,8 @@ class RepresentationRun:
         references: one row per (seed, k, metric): ``chance`` and ``ideal`` (a random and a perfect ranking of the
             same task).
         fits: ``(labels, FitResult)`` of every training run (labels: data, model, seed; module dropped).
+        generator: synthetic data only: the generator's oracle and training popularity on the same task, one row
+            per (seed, model, k) like ``metrics`` (:func:`generator_references`); empty for real data.
     """
 
     label: str
@@ -91,6 +96,7 @@ class RepresentationRun:
     embeddings: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]]
     references: pd.DataFrame = field(default_factory=pd.DataFrame)
     fits: list[tuple[dict, FitResult]] = field(default_factory=list)
+    generator: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def record_training(self, bundle: ResultsBundle) -> None:
         """Every fit into ``bundle`` (:meth:`~xrec_lib.results.ResultsBundle.add_training`)."""
@@ -212,6 +218,27 @@ def run_representation(data: CrossDomainDataset | Callable[[int], CrossDomainDat
                              pd.DataFrame(reference_rows), fits)
 
 
+def generator_references(dataset: CrossDomainDataset, data_config: SyntheticCrossDomainConfig, seed: int,
+                         ks: Iterable[int] = KS, domain: int | None = TARGET) -> dict[str, RankingResult]:
+    """The ceiling and a floor of a synthetic draw on the evaluation task of :func:`run_representation`:
+    ``"Oracle"`` ranks by the generator's true ``log P(i | u)`` (:meth:`LatentModel.log_probabilities`),
+    ``"Popularity"`` by the products' training interaction counts; same products, exclusions and test set."""
+    items = domain_items(dataset, domain)
+    test = dataset.interaction_matrix("test")[:, items]
+    exclude = dataset.interaction_matrix("train")[:, items]
+    model = latent_model(data_config, seed)
+    counts = torch.from_numpy(np.asarray(exclude.sum(axis=0), dtype=np.float32).ravel())
+
+    def oracle(users: torch.Tensor) -> torch.Tensor:
+        return torch.from_numpy(model.log_probabilities(users.numpy())[:, items].astype(np.float32))
+
+    def popularity(users: torch.Tensor) -> torch.Tensor:
+        return counts.repeat(len(users), 1)
+
+    return {"Oracle": evaluate_full_ranking(oracle, test, exclude, ks),
+            "Popularity": evaluate_full_ranking(popularity, test, exclude, ks)}
+
+
 def _per_user(result, seed: int, model: str, ks: list[int]) -> pd.DataFrame:
     return pd.concat([pd.DataFrame({"seed": seed, "model": model, "k": k, "user": result.users,
                                     **result.values[k]}) for k in ks], ignore_index=True)
@@ -288,6 +315,10 @@ def run_synthetic(config: RunConfig, scenario: str, bundle: ResultsBundle) -> tu
     run = run_representation(draw, settings, config.seeds, label=synthetic_label(scenario, data_config),
                              tuned=load_tuned(TUNED_NOTEBOOK))
     run.record_training(bundle)
+    run.generator = pd.DataFrame([{"seed": seed, "model": name, "k": k, **values}
+                                  for seed, dataset in drawn.items()
+                                  for name, result in generator_references(dataset, data_config, seed).items()
+                                  for k, values in result.summary().items()])
     return drawn[config.seeds[0]], run
 
 

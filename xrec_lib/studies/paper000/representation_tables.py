@@ -51,14 +51,16 @@ def paper_value(figure: str, metric: str, model: str, scenario: int | None = Non
 def figure_table(run: RepresentationRun, figure: str, scenario: int | None = None) -> pd.DataFrame:
     """Ours (mean and std over seeds) beside the paper's value, one row per (model, metric) of ``figure``.
 
-    K is the paper's where stated, else :data:`~xrec_lib.studies.paper000.representation.CLAIM_K`.
+    K is the paper's where stated, else :data:`~xrec_lib.studies.paper000.representation.CLAIM_K`. On synthetic
+    data the generator's oracle (the ceiling) and training popularity follow the models (``run.generator``).
     """
     if figure not in _FIGURES:
         raise ConfigError(f"unknown figure {figure!r}; choose from {', '.join(_FIGURES)}")
     rows = []
     for metric, paper_k in _FIGURES[figure]:
         k = paper_k or CLAIM_K
-        per_seed = run.metrics[run.metrics["k"] == k]
+        per_seed = pd.concat([run.metrics, run.generator], ignore_index=True)
+        per_seed = per_seed[per_seed["k"] == k]
         summary = seed_summary(per_seed[["seed", "model", metric]], by="model")
         for model in summary.index:
             rows.append({"model": model, "metric": metric, "k": k, "ours": summary.loc[model, (metric, "mean")],
