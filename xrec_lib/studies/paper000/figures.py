@@ -83,12 +83,12 @@ def plot_learning_curves(history: pd.DataFrame, label: str) -> plt.Figure:
     return fig
 
 
-def plot_sampled(table: pd.DataFrame) -> plt.Figure:
-    """HR@10 and NDCG@10 of the sampled protocol (1 positive vs 999 negatives) per model."""
+def plot_sampled(table: pd.DataFrame, negatives: int) -> plt.Figure:
+    """HR@10 and NDCG@10 of the sampled protocol (1 positive vs ``negatives`` sampled negatives) per model."""
     long = table.reset_index().melt(id_vars=["model", "data"], value_vars=["hr@10", "ndcg@10"], var_name="metric")
     fig, ax = plt.subplots(figsize=(6.5, 3.8))
     sns.barplot(data=long, x="model", y="value", hue="metric", ax=ax)
-    ax.set(title=f"Sampled protocol, 999 negatives ({table['data'].iloc[0]})", xlabel="")
+    ax.set(title=f"Sampled protocol, {negatives} negatives ({table['data'].iloc[0]})", xlabel="")
     ax.tick_params(axis="x", rotation=30)
     fig.tight_layout()
     return fig

@@ -41,6 +41,7 @@ import torch
 
 from xrec_lib.config import RunConfig, seed_everything
 from xrec_lib.data.amazon import load_amazon_pair
+from xrec_lib.data.xmarket import load_xmarket
 from xrec_lib.data.cache import cache_path, cached
 from xrec_lib.data.crossdomain import TARGET, CrossDomainDataset
 from xrec_lib.data.synthetic_crossdomain import (SyntheticCrossDomainConfig, generate_crossdomain_cached,
@@ -246,7 +247,8 @@ def _per_user(result, seed: int, model: str, ks: list[int]) -> pd.DataFrame:
 
 def sampled_protocol(dataset: CrossDomainDataset, user_emb: torch.Tensor, item_emb: torch.Tensor,
                      k: int = 10) -> dict[str, float]:
-    """DisenCDR protocol: each sampled user's held-out item ranked against its 999 sampled negatives."""
+    """Sampled protocol: each sampled user's held-out item ranked against its sampled negatives (DisenCDR: 999,
+    XMarket as FOREC: 99)."""
     if dataset.sampled_users is None or dataset.sampled_negatives is None:
         raise DataError(f"{dataset.name} defines no sampled negatives")
     first_test = pd.Series(dataset.test.product).groupby(dataset.test.user).first()
@@ -320,6 +322,28 @@ def run_synthetic(config: RunConfig, scenario: str, bundle: ResultsBundle) -> tu
                                   for name, result in generator_references(dataset, data_config, seed).items()
                                   for k, values in result.summary().items()])
     return drawn[config.seeds[0]], run
+
+
+def run_xmarket(config: RunConfig, bundle: ResultsBundle) -> dict[str, RepresentationRun]:
+    """XMarket Electronics, each ``(source, target)`` market pair of the profile's ``xmarket_pairs``
+    (:func:`xrec_lib.data.xmarket.load_xmarket`: a dense source market bridged to a sparse target market by the
+    ASINs both sell, paper 000's cross-border setting), every model, the ``xmarket:`` block's seeds; ranking over
+    the target market's listings. Returns ``{"uk->de": run, ...}``; empty (with a note in ``bundle``) when the
+    real data is absent."""
+    if config.data_dir is None:
+        bundle.note_real_data_absent()
+        return {}
+    settings = RepresentationSettings.from_config(config, "xmarket", device=config.device)
+    runs = {}
+    for source, target in config["xmarket_pairs"]:
+        dataset = load_xmarket(source, target, config.data_dir, seed=config.seed)
+        bundle.add_dataset(dataset.name, synthetic=False, checksum=None, sha256=dataset.meta["sha256"])
+        label = f"XMarket Electronics {source}->{target}, full data ({dataset.n_users:,} users)"
+        run = run_representation(dataset, settings, config.seeds[: settings.n_seeds], label=label,
+                                 tuned=load_tuned(TUNED_NOTEBOOK))
+        run.record_training(bundle)
+        runs[f"{source}->{target}"] = run
+    return runs
 
 
 def run_amazon(config: RunConfig, bundle: ResultsBundle) -> RepresentationRun | None:

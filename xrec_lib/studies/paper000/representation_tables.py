@@ -143,10 +143,15 @@ def claim_records(runs: Mapping[str, RepresentationRun], statements=STATEMENTS,
 
 
 def claim_verdicts(runs: Mapping[str, RepresentationRun], statements=STATEMENTS,
-                   baselines=BASELINES) -> pd.DataFrame:
+                   baselines=BASELINES, real: Mapping[str, RepresentationRun] | None = None) -> pd.DataFrame:
     """The verdicts of :func:`claim_records`, Holm-corrected as one family (:func:`xrec_lib.compare.decide`),
-    as a table indexed by claim with an ``item`` column."""
-    decided = decide(claim_records(runs, statements, baselines))
+    as a table indexed by claim with an ``item`` column. ``real``: runs on real cross-market data (e.g.
+    :func:`~xrec_lib.studies.paper000.representation.run_xmarket`), whose sparse target market tests the sparse
+    scenario's statements; their claims join the same family."""
+    records = claim_records(runs, statements, baselines)
+    for run in (real or {}).values():
+        records += claim_records({"sparse": run}, statements, baselines)
+    decided = decide(records)
     return verdict_table(decided).assign(item=[r["item"] for r in decided])
 
 
@@ -201,6 +206,28 @@ def _paired(run: RepresentationRun, metric: str, k: int, better: str,
 
 
 # ------------------------------------------------------------------------------------------ real data
+def report_xmarket(runs: Mapping[str, RepresentationRun], bundle: ResultsBundle) -> pd.DataFrame | None:
+    """Per XMarket pair: the Fig. 6 table (full ranking over the target market, with the paper's values) and the
+    FOREC protocol (the last target item against 99 sampled negatives, HR@10 / NDCG@10) into ``bundle``; returns
+    both side by side per (pair, model), None when no pair ran."""
+    if not runs:
+        return None
+    wide = []
+    for pair, run in runs.items():
+        name = pair.replace("->", "_")
+        full, sampled = figure_table(run, "Fig. 6"), sampled_table(run)
+        bundle.add_table(f"fig6_hr_recall_xmarket_{name}", full)
+        bundle.add_table(f"sampled_hr_ndcg_at_10_xmarket_{name}", sampled)
+        per_model = full.pivot(index="model", columns="metric", values="ours").add_suffix("@20 (full ranking)")
+        wide.append(per_model.join(sampled.drop(columns="data").add_suffix(" (99 negatives)"))
+                    .assign(pair=pair).reset_index())
+    table = pd.concat(wide, ignore_index=True).set_index(["pair", "model"])
+    bundle.add_figure("sampled_hr_ndcg_at_10_xmarket", figures.plot_sampled(
+        table[["hr@10 (99 negatives)", "ndcg@10 (99 negatives)"]].groupby("model", sort=False).mean()
+        .rename(columns=lambda c: c.split(" ")[0]).assign(data="XMarket, mean over pairs"), negatives=99))
+    return table
+
+
 def report_amazon(run: RepresentationRun | None, bundle: ResultsBundle) -> pd.DataFrame | None:
     """Add the Amazon Fig. 6 table, the sampled-protocol table and its figure to ``bundle``; returns both tables
     side by side per model (None when the run was skipped for lack of data)."""
@@ -210,6 +237,6 @@ def report_amazon(run: RepresentationRun | None, bundle: ResultsBundle) -> pd.Da
     sampled = sampled_table(run)
     bundle.add_table("fig6_hr_recall_amazon_elec_phone", full)
     bundle.add_table("sampled_hr_ndcg_at_10_amazon_elec_phone", sampled)
-    bundle.add_figure("sampled_hr_ndcg_at_10_amazon_elec_phone", figures.plot_sampled(sampled))
+    bundle.add_figure("sampled_hr_ndcg_at_10_amazon_elec_phone", figures.plot_sampled(sampled, negatives=999))
     wide = full.pivot(index="model", columns="metric", values="ours").add_suffix("@20 (full ranking)")
     return wide.join(sampled.drop(columns="data").add_suffix(" (999 negatives)")).assign(data=run.label)

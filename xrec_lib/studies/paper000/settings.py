@@ -14,8 +14,8 @@ from xrec_lib.training.encoders import EncoderTrainConfig
 class RepresentationSettings(Settings):
     """Hyper-parameters shared by all encoders of one comparison (profile ``01_siamese_gcn.yaml``).
 
-    The ``amazon:`` block of the profile replaces some of them for Amazon Elec->Phone
-    (``RepresentationSettings.from_config(cfg, "amazon")``): the budget (``epochs``, ``max_batches``), the number of
+    The ``amazon:`` and ``xmarket:`` blocks of the profile replace some of them for Amazon Elec->Phone and the
+    XMarket pairs (``xmarket_pairs``) (``RepresentationSettings.from_config(cfg, "amazon")``): the budget (``epochs``, ``max_batches``), the number of
     seeds and the alignment weight. The alignment weight is set per dataset: the InfoNCE term is scale-free while
     the ranking loss starts near ``ln 2`` with near-zero gradients, so a weight that helps on the synthetic data can
     dominate the first steps on Amazon Elec->Phone (documented in the profile).
@@ -32,7 +32,8 @@ class RepresentationSettings(Settings):
         device: ``"cpu"`` or ``"cuda"``.
     """
 
-    DATASETS = ("amazon",)
+    DATASETS = ("amazon", "xmarket")
+    IGNORED = ("xmarket_pairs",)
 
     synthetic_scale: float = 1.0
     n_seeds: int | None = None
