@@ -48,6 +48,7 @@ import torch
 
 from xrec_lib.config import RunConfig
 from xrec_lib.data.amazon import load_amazon_pair
+from xrec_lib.data.xmarket import load_xmarket
 from xrec_lib.evaluate import global_auc, roc_points, tpr_at_fpr
 from xrec_lib.models.interaction import InteractionHead
 from xrec_lib.studies.paper000.head_training import fit_end_to_end, fit_head
@@ -299,6 +300,28 @@ def run_synthetic_study(cfg: RunConfig) -> StudyResult:
                  for scenario, generated in SCENARIOS.items()}
         records.append(run_seed("synthetic", tasks, settings, seed, tuned, load_tuned(ENCODERS_TUNED)))
     return collect_study("synthetic", records, cfg.seeds, settings, started, tuned)
+
+
+def run_xmarket_studies(cfg: RunConfig) -> list[StudyResult]:
+    """The same study on each XMarket market pair of the profile's ``xmarket_pairs``
+    (:func:`xrec_lib.data.xmarket.load_xmarket`: the dense source market bridged to the sparse target market by
+    shared ASINs; suppliers = ASINs, sellers = the two markets), full data unless the block sets ``max_users``
+    (:func:`~xrec_lib.studies.paper000.tasks.subsample_users`), for the ``xmarket:`` block's first
+    ``n_seeds`` seeds (one "standard" scenario: the target market is the sparse side); every model with the tuned
+    values of the synthetic study. Empty when ``cfg.data_dir`` is None."""
+    if cfg.data_dir is None:
+        return []
+    settings = InteractionSettings.from_config(cfg, "xmarket", device=cfg.device)
+    seeds, studies = cfg.seeds[: settings.n_seeds], []
+    for source, target in cfg["xmarket_pairs"]:
+        full = load_xmarket(source, target, cfg.data_dir, seed=cfg.seed, n_negatives=1)
+        started, records = time.perf_counter(), []
+        for seed in seeds:
+            dataset = full if settings.max_users is None else subsample_users(full, settings.max_users, seed)
+            records.append(run_seed(dataset.name, {"standard": TargetTask.from_dataset(dataset)}, settings, seed,
+                                    load_tuned(TUNED_NOTEBOOK), load_tuned(ENCODERS_TUNED)))
+        studies.append(collect_study(dataset.name, records, seeds, settings, started, load_tuned(TUNED_NOTEBOOK)))
+    return studies
 
 
 def run_amazon_study(cfg: RunConfig) -> StudyResult | None:

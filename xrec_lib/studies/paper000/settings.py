@@ -62,7 +62,8 @@ class RepresentationSettings(Settings):
 @dataclass(frozen=True)
 class InteractionSettings(Settings):
     """The notebook parameters of ``profiles/02_bilinear_attention.yaml`` (same names); the profile's ``amazon:``
-    block replaces some of them for the real-data study (``InteractionSettings.from_config(cfg, "amazon")``).
+    and ``xmarket:`` blocks replace some of them for the real-data studies
+    (``InteractionSettings.from_config(cfg, "amazon")``; the XMarket pairs are the top-level ``xmarket_pairs``).
 
     Attributes:
         synthetic_scale: paper-preset counts times this.
@@ -88,7 +89,8 @@ class InteractionSettings(Settings):
         device: ``"cpu"`` or ``"cuda"``.
     """
 
-    DATASETS = ("amazon",)
+    DATASETS = ("amazon", "xmarket")
+    IGNORED = ("xmarket_pairs",)
 
     synthetic_scale: float = 0.03
     dim: int = 32
