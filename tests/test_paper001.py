@@ -72,6 +72,35 @@ def test_synthetic_multimodal_is_mmsa_shaped_and_seeded():
         synthetic_multimodal(TINY, SignalSpec(signal_share={"text": 0.9, "audio": 0.2}))
 
 
+def seven_class_shares(labels) -> np.ndarray:
+    return np.bincount(np.round(np.clip(labels, -3, 3)).astype(int) + 3, minlength=7) / len(labels)
+
+
+def test_synthetic_labels_follow_mosis_label_distribution():
+    from xrec_lib.data.synthetic_multimodal import MOSI_TRAIN_LABEL_COUNTS
+    values = np.repeat(list(MOSI_TRAIN_LABEL_COUNTS), list(MOSI_TRAIN_LABEL_COUNTS.values()))
+    labels = synthetic_multimodal(MOSI_SHAPE.scaled(0.5), seed=0)["train"]["regression_labels"]
+    np.testing.assert_allclose(seven_class_shares(labels), seven_class_shares(values), atol=0.005)
+    assert (labels == 0).mean() == pytest.approx((values == 0).mean(), abs=0.005)
+    assert set(np.round(labels.astype(float), 3)) <= set(np.round(list(MOSI_TRAIN_LABEL_COUNTS), 3))
+    legacy = synthetic_multimodal(TINY, SignalSpec(label_counts=None), seed=0)["train"]["regression_labels"]
+    np.testing.assert_allclose(legacy * 5, np.round(legacy * 5), atol=1e-5)  # the 0.2 grid of the old mapping
+
+
+def test_a_louder_signal_makes_the_latent_easier_to_read():
+    """The calibration knob moves in the direction its name says: a larger amplitude puts more of the label into
+    the text features (ridge fit of the label on the mean text feature, correlation on the test split)."""
+    def readability(amplitude: float) -> float:
+        data = synthetic_multimodal(MOSI_SHAPE, SignalSpec(amplitude=amplitude), seed=1)
+        def mean_text(split):
+            lengths = np.maximum(data[split]["text_lengths"], 1)[:, None]
+            return data[split]["text"].sum(axis=1) / lengths
+        x, y = mean_text("train"), data["train"]["regression_labels"]
+        weights = np.linalg.solve(x.T @ x + 100.0 * np.eye(x.shape[1]), x.T @ y)
+        return np.corrcoef(mean_text("test") @ weights, data["test"]["regression_labels"])[0, 1]
+    assert readability(0.2) + 0.1 < readability(0.6) < readability(1.5)
+
+
 def test_run_models_is_deterministic_and_tables_build():
     data = synthetic_multimodal(TINY, seed=0)
     first, history, runs = mm.run_models(data, "synthetic tiny", (PROPOSED, "TFN"), SETTINGS, (0, 1))

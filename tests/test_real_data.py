@@ -214,6 +214,9 @@ def test_mosi_labels():
     assert (first["video_id"], first["clip_id"], first["text"], first["label"]) == (
         "03bSnISJMiM", 1, "anyhow it was really good", 2.4)
     assert "5W7Z1C_fDaE" in set(labels["video_id"])  # a video id that itself contains "_"
+    from xrec_lib.data.synthetic_multimodal import MOSI_TRAIN_LABEL_COUNTS
+    train_counts = labels.loc[labels["mode"] == "train", "label"].round(4).value_counts().to_dict()
+    assert train_counts == MOSI_TRAIN_LABEL_COUNTS  # the synthetic generator's label distribution
 
 
 @needs_data
