@@ -32,7 +32,7 @@ from xrec_lib.models.gconv_transform import (
 )
 from xrec_lib.training.loop import LoopConfig, Objective, fit
 
-N_ITEMS, N_FEATURES, MAX_NODES = 30, 6, 5
+N_ITEMS, N_FEATURES, MAX_NODES, N_CLASSES = 30, 6, 5, 7
 torch.set_num_threads(1)
 
 
@@ -120,9 +120,9 @@ def test_graph_block_equals_sparse_gcnconv():
 
 @pytest.mark.parametrize("n_layers", [0, 1, 3])
 def test_output_shape_and_layer_count(n_layers):
-    model = GConvTransform(node_input(), hidden=8, n_layers=n_layers, heads=2, cheb_k=2)
+    model = GConvTransform(node_input(), hidden=8, n_layers=n_layers, heads=2, cheb_k=2, n_classes=N_CLASSES)
     assert len(model.layers) == n_layers
-    assert model(make_batch()).shape == (8,)
+    assert model(make_batch()).shape == (8, N_CLASSES)
 
 
 def test_parameter_count_grows_linearly_with_depth():
@@ -133,10 +133,13 @@ def test_parameter_count_grows_linearly_with_depth():
 
 
 def test_parameter_count_matches_hand_formula():
-    d_in, d, k, n, id_dim = 4 + N_FEATURES + 5, 8, 3, 2, 4
-    expected = (N_ITEMS + 1) * id_dim + 2 * d_in + (k * d_in * d + d) + n * (5 * d * d + 9 * d) + 2 * d + (k * d + 1)
-    assert count_parameters(GConvTransform(node_input(id_dim), hidden=d, n_layers=n, heads=2, cheb_k=k)) == expected
-    no_attention = GConvTransform(node_input(id_dim), hidden=d, n_layers=n, heads=2, cheb_k=k, use_attention=False)
+    d_in, d, k, n, id_dim, c = 4 + N_FEATURES + 5, 8, 3, 2, 4, N_CLASSES
+    expected = ((N_ITEMS + 1) * id_dim + 2 * d_in + (k * d_in * d + d) + n * (5 * d * d + 9 * d) + 2 * d
+                + (k * d * c + c))
+    assert count_parameters(GConvTransform(node_input(id_dim), hidden=d, n_layers=n, heads=2, cheb_k=k,
+                                           n_classes=c)) == expected
+    no_attention = GConvTransform(node_input(id_dim), hidden=d, n_layers=n, heads=2, cheb_k=k, use_attention=False,
+                                  n_classes=c)
     assert count_parameters(no_attention) == expected - n * (4 * d * d + 6 * d)  # attention + its LayerNorm
 
 
@@ -192,19 +195,21 @@ def test_pre_norm_stacks_normalise_before_the_output_map():
 
 
 @pytest.mark.parametrize("build", [
-    lambda x: DNN(x, MAX_NODES, 16), lambda x: CNN(x, 16), lambda x: DenseNet(x, MAX_NODES, 8),
-    lambda x: DenseCNN(x, 8), lambda x: GraphGCN(x, 16), lambda x: AttentionTransformer(x, 16, heads=2),
+    lambda x: DNN(x, MAX_NODES, 16, n_classes=N_CLASSES), lambda x: CNN(x, 16, n_classes=N_CLASSES),
+    lambda x: DenseNet(x, MAX_NODES, 8, n_classes=N_CLASSES), lambda x: DenseCNN(x, 8, n_classes=N_CLASSES),
+    lambda x: GraphGCN(x, 16, n_classes=N_CLASSES), lambda x: AttentionTransformer(x, 16, heads=2, n_classes=N_CLASSES),
 ])
-def test_baselines_give_one_logit_per_example(build):
-    assert build(node_input())(make_batch()).shape == (8,)
+def test_baselines_give_c_logits_per_example(build):
+    assert build(node_input())(make_batch()).shape == (8, N_CLASSES)
 
 
 def test_tiny_overfit():
-    """Label = whether the candidate product appears in the history; the model must learn it."""
+    """Label = whether the candidate product appears in the history (2 classes, softmax cross-entropy); the model
+    must learn it."""
     torch.manual_seed(0)
     batch = make_batch(size=32, seed=3)
     items = batch.items.clone()
-    labels = (torch.arange(32) % 2).float()
+    labels = torch.arange(32) % 2
     items[labels == 1, 0] = items[labels == 1, 1]
     items[(labels == 0) & (batch.lengths == 1), 0] = 0
     batch = SubgraphBatch(items, batch.behaviours, torch.where(labels == 1, batch.lengths.clamp(min=2), batch.lengths))
@@ -219,10 +224,10 @@ def test_tiny_overfit():
             yield batch
 
         def loss(self, batch):
-            return nn.functional.binary_cross_entropy_with_logits(self.module(batch), labels)
+            return nn.functional.cross_entropy(self.module(batch), labels)
 
     losses = fit(WholeBatch(), LoopConfig(max_epochs=60, lr=0.02)).history["loss"].tolist()
-    accuracy = ((model.eval()(batch) >= 0).float() == labels).float().mean()
+    accuracy = (model.eval()(batch).argmax(1) == labels).float().mean()
     assert losses[-1] < 0.5 * losses[0]
     assert accuracy > 0.9
 
@@ -234,17 +239,41 @@ def test_bad_configuration_raises():
         NodeInput(torch.zeros(5), 2)
 
 
-SIZES = SimpleNamespace(hidden=8, n_layers=2, heads=2, cheb_k=2, dropout=0.0, baseline_hidden=16)
+SIZES = SimpleNamespace(hidden=8, n_layers=2, heads=2, cheb_k=2, dropout=0.0, baseline_hidden=16, widths={})
+NEURAL = ["DNN", "CNN", "DenseNet", "DenseCNN", "Graph", "Attention", "GConv-Transform"]
 
 
-@pytest.mark.parametrize("name", ["DNN", "CNN", "DenseNet", "DenseCNN", "Graph", "Attention", "GConv-Transform"])
+@pytest.mark.parametrize("name", NEURAL)
 def test_registry_builds_every_neural_table1_model(name):
-    model = MODELS.build(name, node_input(), MAX_NODES, SIZES)
-    assert model(make_batch()).shape == (8,)
+    model = MODELS.build(name, node_input(), MAX_NODES, SIZES, N_CLASSES)
+    assert model(make_batch()).shape == (8, N_CLASSES)
+
+
+@pytest.mark.parametrize("name", NEURAL)
+def test_widths_come_from_the_sizes_and_paper_widths_stay_within_the_papers_parameters(name):
+    from xrec_lib import papers
+    wide = SimpleNamespace(**{**vars(SIZES), "widths": {name: 24}})
+    assert count_parameters(MODELS.build(name, node_input(), MAX_NODES, wide, N_CLASSES)) > \
+        count_parameters(MODELS.build(name, node_input(), MAX_NODES, SIZES, N_CLASSES))
+    target = papers.value(paper="002", source="Table 1", metric="complexity", model=name)
+    paper = SimpleNamespace(**{**vars(SIZES), "widths": {name: "paper"}})
+    with torch.device("meta"):
+        count = count_parameters(MODELS.build(name, node_input(), MAX_NODES, paper, N_CLASSES))
+    assert 0.9 * target < count <= target
+
+
+def test_width_for_parameters_is_the_largest_width_within_the_target():
+    from xrec_lib.models.baselines_002 import width_for_parameters
+    build = lambda width: nn.Linear(10, width)  # noqa: E731  11 * width parameters
+    assert width_for_parameters(build, 11 * 37) == 37
+    assert width_for_parameters(build, 11 * 37 + 10) == 37
+    assert width_for_parameters(build, 11 * 40, step=4) == 40
+    with pytest.raises(ConfigError):
+        width_for_parameters(build, 5)
 
 
 def test_registry_builds_the_ablations_and_refuses_unknown_names():
-    ablated = MODELS.build("GConv-Transform", node_input(), MAX_NODES, SIZES, use_attention=False)
+    ablated = MODELS.build("GConv-Transform", node_input(), MAX_NODES, SIZES, N_CLASSES, use_attention=False)
     assert not any(isinstance(m, nn.MultiheadAttention) for m in ablated.modules())
     assert len(ablated.layers) == SIZES.n_layers
     with pytest.raises(ConfigError, match="unknown model 'SVM'"):
@@ -256,5 +285,16 @@ def test_linear_svm_scores_and_counts_its_parameters():
     labels = (batch.lengths > 2).float().numpy()
     features = torch.randn(N_ITEMS, N_FEATURES, generator=torch.Generator().manual_seed(1))
     svm = LinearSvm(features, seed=0).fit(batch, labels)
-    assert svm(batch).shape == (16,) and svm(batch).dtype == torch.float32
+    assert svm(batch).shape == (16, 2) and svm(batch).dtype == torch.float32
     assert svm.n_parameters == MAX_NODES * (N_FEATURES + 5) + 1  # id-free node features, flattened, + intercept
+    assert torch.equal(svm(batch).argmax(1), torch.from_numpy(svm.svm.predict(svm._features(batch))).long())
+
+
+def test_linear_svm_is_one_vs_rest_over_c_classes():
+    batch = make_batch(size=40, seed=2)
+    labels = (batch.lengths.numpy() - 1) % 4  # classes 0..3 seen; 4..6 never
+    features = torch.randn(N_ITEMS, N_FEATURES, generator=torch.Generator().manual_seed(1))
+    svm = LinearSvm(features, seed=0, n_classes=N_CLASSES).fit(batch, labels)
+    scores = svm(batch)
+    assert scores.shape == (40, N_CLASSES) and (scores.argmax(1) < 4).all()
+    assert svm.n_parameters == 4 * (MAX_NODES * (N_FEATURES + 5) + 1)

@@ -47,9 +47,10 @@ def test_trace_reproduces_the_forward_pass_and_lists_every_stage(model, examples
     model.train()
     for index in range(len(examples)):
         example = narrative.trace_example(model, examples, index)
-        assert example.matches_forward, (example.logit, example.forward_logit)
-        assert example.probability == pytest.approx(1 / (1 + math.exp(-example.logit)))
-        assert example.label == int(examples.labels[index])
+        assert example.matches_forward, (example.logits, example.forward_logits)
+        expected = np.exp(example.logits) / np.exp(example.logits).sum()
+        assert example.probabilities == pytest.approx(expected, abs=1e-6)
+        assert example.label == int(examples.labels[index]) and example.n_classes == 2
     assert model.training  # the trace restores the mode it found
     example = narrative.trace_example(model, examples, 0)
     shapes = example.stages["shape"].tolist()
@@ -57,7 +58,7 @@ def test_trace_reproduces_the_forward_pass_and_lists_every_stage(model, examples
     assert shapes[0] == f"1 × {n_nodes} × {model.node_input.out_dim}"
     assert shapes[2] == f"1 × {n_nodes} × 8"  # after the encoder ChebConv: width d
     assert sum("block" in s for s in example.stages["stage"]) == 4  # N = 2 blocks, attention + graph each
-    assert shapes[-3:] == [f"1 × {n_nodes} × 1", "1", "1"]
+    assert shapes[-3:] == [f"1 × {n_nodes} × 2", "1 × 2", "1 × 2"]  # C = 2 class logits, then their softmax
 
 
 def test_trace_graph_and_attention(model, examples):
@@ -73,10 +74,26 @@ def test_trace_graph_and_attention(model, examples):
     assert example.attention["mean"].sum() == pytest.approx(1.0, abs=1e-5)
     text = narrative.worked_example_markdown(example, "toy")
     top = int(example.attention.set_index("node")["mean"].drop(index=0).idxmax())
-    assert f"node {top}" in text and "bought" in text and f"{example.probability:.3f}" in text
+    assert f"node {top}" in text and "**Label:** class 1" in text
+    assert f"{example.probabilities[example.predicted]:.3f}" in text and "C = 2" in text
     assert "5 history nodes" in text and "5 star edges" in text and "4 chain edges" in text
     assert "star 0–1, 0–2, 0–3, 0–4, 0–5; chain 1–2, 2–3, 3–4, 4–5." in text
     assert "Warning" not in text
+
+
+def test_trace_of_the_query_node_with_categories():
+    torch.manual_seed(0)
+    pad = 20
+    model = GConvTransform(NodeInput(torch.randn(pad, 3), id_dim=4), hidden=8, n_layers=1, heads=2, n_classes=5)
+    examples = ExampleSet(torch.tensor([[pad, 1, 2, 3]]), torch.tensor([[0, 1, 4, 1]]), torch.tensor([4]),
+                          torch.tensor([3]))
+    categories = np.arange(pad) % 5
+    example = narrative.trace_example(model, examples, 0, categories, ("a", "b", "c", "d", "e"))
+    assert example.nodes.loc[0, "role"].startswith("query") and pd.isna(example.nodes.loc[0, "product"])
+    assert example.nodes["category"].tolist()[1:] == [1, 2, 3] and example.probabilities.shape == (5,)
+    text = narrative.worked_example_markdown(example)
+    assert "the query node of the purchase to predict" in text and "**Label:** d (class 3)" in text
+    assert "1 of 3 history nodes are in the label's category" in text and "C = 5" in text
 
 
 def test_trace_of_a_model_without_attention_has_no_weights(examples):
@@ -199,6 +216,17 @@ def test_table3_interpretation_compares_the_trend_with_the_paper():
     assert "one seed: no interval" in falling
     overlapping = narrative.table3_interpretation(depth({12: 0.7, 16: 0.69}))
     assert "N = 12, 16 appear in both" in overlapping
+
+
+def test_run_scale_markdown_states_the_task_and_its_chance():
+    settings = SimpleNamespace(scale=0.002, history_len=12, n_layers=2, hidden=64, heads=4, cheb_k=3, max_epochs=2,
+                               patience=1, depth=SimpleNamespace(values=(1, 2)))
+    statistics = pd.DataFrame({"task": ["next category, C = 50"], "classes": [50], "chance": [0.02],
+                               "majority class share (test)": [0.05], "users": [500], "products": [300],
+                               "train examples": [2000], "validation examples": [400], "test examples": [250]},
+                              index=pd.Index([0], name="seed"))
+    text = narrative.run_scale_markdown(settings, statistics)
+    assert "next category, C = 50" in text and "chance 1/C = 2.0%" in text and "holds 5.0%" in text
 
 
 def test_run_scale_markdown_reads_the_settings_and_statistics():

@@ -11,11 +11,17 @@ products), and padding nodes never reach a real node: they have no edges, are ma
 reset to zero after every block.
 
 Node features (:class:`NodeInput`): a learned product-id embedding, the product's side features (categories,
-attributes), and a one-hot behaviour type (candidate / view / cart / favourite / buy).
+attributes), and a one-hot behaviour type (code 0 = node 0 / view / cart / favourite / buy). Node 0 is the query
+node of the purchase to predict (paper 002's next-category task: the padding product id, so no product feature)
+or a candidate product (the binary fallback of :mod:`xrec_lib.studies.paper002.task`).
+
+Output: ``C`` class logits per example, read at node 0 (``n_classes`` = C; softmax / cross-entropy in training).
+The paper names no classifier; "decode to the original ground space" (Sec. III.E) is read as the last ChebConv
+mapping to the C classes.
 
 Model (Fig. 1)::
 
-    x -> LayerNorm -> ChebConv(K) -> N x GConvTransformLayer -> LayerNorm -> ChebConv(K, out=1) -> logit of node 0
+    x -> LayerNorm -> ChebConv(K) -> N x GConvTransformLayer -> LayerNorm -> ChebConv(K, out=C) -> C logits of node 0
 
 ``GConvTransformLayer`` is a pre-norm transformer encoder layer whose feed-forward part is a graph convolution
 (Sec. III.C-E); as in every pre-norm transformer, the residual stream is normalised once more before the output
@@ -194,14 +200,19 @@ class GConvTransform(nn.Module):
         dropout: dropout after attention and after the graph convolution.
         use_cheb / use_graph / use_attention: ablation switches (Table 2; see the module docstring).
 
+        n_classes: C, the number of class logits read at node 0.
+
     Parameter count without the id embedding: input LayerNorm ``2 d_in``; first ChebConv ``K d_in d + d``
     (``d_in d + d`` as linear); N layers (see :class:`GConvTransformLayer`); output LayerNorm ``2 d``; last
-    ChebConv ``K d + 1`` (``d + 1`` as linear).
+    ChebConv ``K d C + C`` (``d C + C`` as linear).
     """
 
     def __init__(self, node_input: NodeInput, hidden: int = 32, n_layers: int = 2, heads: int = 4, cheb_k: int = 3,
-                 dropout: float = 0.1, use_cheb: bool = True, use_graph: bool = True, use_attention: bool = True):
+                 dropout: float = 0.1, use_cheb: bool = True, use_graph: bool = True, use_attention: bool = True,
+                 n_classes: int = 2):
         super().__init__()
+        if n_classes < 2:
+            raise ConfigError(f"n_classes must be >= 2, got {n_classes}")
         if n_layers < 0:
             raise ConfigError(f"n_layers must be >= 0, got {n_layers}")
         if hidden % heads:
@@ -214,10 +225,10 @@ class GConvTransform(nn.Module):
             GConvTransformLayer(hidden, heads, dropout, use_attention, use_graph) for _ in range(n_layers)
         )
         self.output_norm = nn.LayerNorm(hidden)
-        self.decoder = DenseChebConv(hidden, 1, cheb_k) if use_cheb else nn.Linear(hidden, 1)
+        self.decoder = DenseChebConv(hidden, n_classes, cheb_k) if use_cheb else nn.Linear(hidden, n_classes)
 
     def forward(self, batch: SubgraphBatch) -> torch.Tensor:
-        """``B`` logits: the decoder output at each subgraph's candidate node (node 0)."""
+        """``B x C`` logits: the decoder output at each subgraph's node 0."""
         mask = batch.mask
         keep = mask[..., None].float()
         adjacency = subgraph_adjacency(mask)
@@ -225,7 +236,7 @@ class GConvTransform(nn.Module):
         h = self._chebyshev(self.encoder, self.input_norm(self.node_input(batch)) * keep, laplacian) * keep
         for layer in self.layers:
             h = layer(h, adjacency, mask)
-        return self._chebyshev(self.decoder, self.output_norm(h) * keep, laplacian)[:, 0, 0]
+        return self._chebyshev(self.decoder, self.output_norm(h) * keep, laplacian)[:, 0]
 
     @staticmethod
     def _chebyshev(module: nn.Module, h: torch.Tensor, laplacian: torch.Tensor) -> torch.Tensor:

@@ -1,7 +1,8 @@
 """Paper 002 (GConv-Transform), notebook 04: Tables 1-3 on synthetic shopping logs, and a real-data check.
 
 * :mod:`.settings`: the profile's typed values, the model names and the ablation variants;
-* :mod:`.task`: behaviour log -> balanced ego-subgraph examples (synthetic and real data);
+* :mod:`.task`: behaviour log -> ego-subgraph examples of the next-category task (C = 50 on synthetic data;
+  the binary buy task where a dataset has no category);
 * :mod:`.training`: fitting a Table-1 model (the training objective, the one stopping rule, learning-rate
   selection);
 * :mod:`.measures`: accuracy, AUC, HR/NDCG@10 and inference time of a fitted model;

@@ -61,7 +61,7 @@ def plot_learning_curves(curves: pd.DataFrame, title: str, by: str = "model") ->
         axes[1].plot(run["epoch"], run["val_accuracy"], color=colours[name], lw=1, label=label)
         best = run[run["best"]]
         axes[1].scatter(best["epoch"], best["val_accuracy"], color=colours[name], s=18, zorder=3)
-    axes[0].set(xlabel="epoch", ylabel="training loss (BCE)", title="(a) training loss")
+    axes[0].set(xlabel="epoch", ylabel="training loss (cross-entropy)", title="(a) training loss")
     axes[1].set(xlabel="epoch", ylabel="validation accuracy", title="(b) validation accuracy (dot: epoch kept)")
     for ax in axes:
         ax.xaxis.get_major_locator().set_params(integer=True)

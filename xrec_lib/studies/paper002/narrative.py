@@ -1,10 +1,10 @@
 """The text of notebook 04 that is computed from a run: a worked example through GConv-Transform, and the
 interpretation of Tables 1-3 beside the paper's values.
 
-* :func:`trace_example`: one ego-subgraph (candidate product + the user's most recent behaviours) through a
-  :class:`~xrec_lib.models.gconv_transform.GConvTransform` stage by stage: the tensor shape after every stage, the
-  first block's attention weights of the candidate over the subgraph's nodes, and the predicted probability beside
-  the label (:class:`WorkedExample`, :func:`worked_example_markdown`);
+* :func:`trace_example`: one ego-subgraph (the query node of the purchase to predict + the user's most recent
+  behaviours) through a :class:`~xrec_lib.models.gconv_transform.GConvTransform` stage by stage: the tensor shape
+  after every stage, the first block's attention weights of node 0 over the subgraph's nodes, and the predicted
+  class probabilities beside the label (:class:`WorkedExample`, :func:`worked_example_markdown`);
 * :func:`table1_interpretation`, :func:`table2_interpretation`, :func:`table3_interpretation`: Markdown built from
   the per-seed rows of the run (orderings, differences with their 95% bootstrap interval over seeds, the paper's
   own gap and trend);
@@ -46,17 +46,20 @@ class WorkedExample:
 
     Attributes:
         index: the example's row in its :class:`~xrec_lib.studies.paper002.task.ExampleSet`.
-        nodes: one row per node: ``node`` (0 = candidate, then the history, most recent first), ``role``,
-            ``product``, ``behaviour``.
+        nodes: one row per node: ``node`` (0 = the query node, or a candidate product, then the history, most
+            recent first), ``role``, ``product`` (missing for the query node), ``behaviour`` and, when the
+            products' categories are given, ``category``.
         edges: one row per undirected edge ``u < v`` with its ``kind`` (``star``: candidate-behaviour,
             ``chain``: consecutive behaviours).
         stages: one row per stage: ``stage``, ``code`` (the implementing function), ``shape`` of the batch tensor
-            after it and ``candidate norm`` (L2 norm of node 0's state).
-        attention: the first block's attention weights of the candidate (query node 0) over every node (keys),
-            one column per head and their ``mean``, with the node's role, product and behaviour; empty when the
-            model has no attention.
-        logit / probability: the model's output for the candidate; ``label``: 1 = bought, 0 = sampled non-bought.
-        forward_logit: ``model(batch)`` on the padded example, which the trace must reproduce.
+            after it and ``node-0 norm`` (L2 norm of node 0's state).
+        attention: the first block's attention weights of node 0 (the query) over every node (keys), one column
+            per head and their ``mean``, with the node's role, product and behaviour; empty when the model has no
+            attention.
+        logits / probabilities: the model's ``C`` class logits at node 0 and their softmax; ``label``: the true
+            class (a category; 1 = bought / 0 = not bought in the binary fallback).
+        forward_logits: ``model(batch)`` on the padded example, which the trace must reproduce.
+        class_names: names of the classes (empty: classes are shown by number).
     """
 
     index: int
@@ -64,21 +67,30 @@ class WorkedExample:
     edges: pd.DataFrame
     stages: pd.DataFrame
     attention: pd.DataFrame
-    logit: float
-    probability: float
+    logits: np.ndarray
+    probabilities: np.ndarray
     label: int
-    forward_logit: float
+    forward_logits: np.ndarray
+    class_names: tuple[str, ...] = ()
 
     @property
     def predicted(self) -> int:
-        return int(self.probability >= 0.5)
+        """The class with the highest probability."""
+        return int(np.argmax(self.probabilities))
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.probabilities)
 
     @property
     def matches_forward(self) -> bool:
-        return math.isclose(self.logit, self.forward_logit, rel_tol=1e-4, abs_tol=1e-4)
+        return bool(np.allclose(self.logits, self.forward_logits, rtol=1e-4, atol=1e-4))
+
+    def class_name(self, k: int) -> str:
+        return f"{self.class_names[k]} (class {k})" if self.class_names else f"class {k}"
 
 
-def choose_example(examples: ExampleSet, label: int | None = 1) -> int:
+def choose_example(examples: ExampleSet, label: int | None = None) -> int:
     """Index of the first example (of class ``label``; any class when None) with the most nodes."""
     lengths = examples.lengths.numpy()
     allowed = np.ones(len(lengths), bool) if label is None else examples.labels.numpy() == label
@@ -97,14 +109,21 @@ def trained_model(runs, seed: int, model: str = OURS) -> torch.nn.Module:
     raise DataError(f"no measured fit of {model} on seed {seed}")
 
 
-def _node_table(batch: SubgraphBatch) -> pd.DataFrame:
-    codes = batch.behaviours[0].tolist()
-    return pd.DataFrame({
+def _node_table(batch: SubgraphBatch, padding_id: int, categories: np.ndarray | None) -> pd.DataFrame:
+    codes, items = batch.behaviours[0].tolist(), batch.items[0].tolist()
+    query = items[0] == padding_id
+    table = pd.DataFrame({
         "node": range(len(codes)),
-        "role": ["candidate" if i == 0 else "history" for i in range(len(codes))],
-        "product": batch.items[0].tolist(),
-        "behaviour": ["(candidate)" if code == 0 else BEHAVIOUR_TYPES[code - 1] for code in codes],
+        "role": [("query (next purchase)" if query else "candidate") if i == 0 else "history"
+                 for i in range(len(codes))],
+        "product": pd.array([None if i == 0 and query else item for i, item in enumerate(items)], dtype="Int64"),
+        "behaviour": [("(to predict)" if query else "(candidate)") if code == 0 else BEHAVIOUR_TYPES[code - 1]
+                      for code in codes],
     })
+    if categories is not None:
+        table["category"] = pd.array([None if i == 0 and query else int(categories[item])
+                                      for i, item in enumerate(items)], dtype="Int64")
+    return table
 
 
 def _edge_table(adjacency: torch.Tensor) -> pd.DataFrame:
@@ -113,10 +132,12 @@ def _edge_table(adjacency: torch.Tensor) -> pd.DataFrame:
                          "kind": ["star" if a == 0 else "chain" for a in u.tolist()]})
 
 
-def trace_example(model: GConvTransform, examples: ExampleSet, index: int) -> WorkedExample:
+def trace_example(model: GConvTransform, examples: ExampleSet, index: int, categories: np.ndarray | None = None,
+                  class_names: Sequence[str] = ()) -> WorkedExample:
     """Run example ``index`` of ``examples`` through ``model`` (in eval mode: no dropout) stage by stage, on its
-    real nodes only (padding never reaches a real node, so the logit is the padded batch's; ``forward_logit``
-    checks it). The stages follow :meth:`GConvTransform.forward` and :meth:`GConvTransformLayer.forward`."""
+    real nodes only (padding never reaches a real node, so the logits are the padded batch's; ``forward_logits``
+    checks them). The stages follow :meth:`GConvTransform.forward` and :meth:`GConvTransformLayer.forward`.
+    ``categories`` (each product's category) adds a ``category`` column to the node table."""
     if not 0 <= index < len(examples):
         raise DataError(f"example index {index} outside 0..{len(examples) - 1}")
     device = next(model.parameters()).device
@@ -129,11 +150,11 @@ def trace_example(model: GConvTransform, examples: ExampleSet, index: int) -> Wo
 
     def stage(name: str, code: str, h: torch.Tensor) -> None:
         stages.append({"stage": name, "code": code, "shape": " × ".join(map(str, h.shape)),
-                       "candidate norm": float(h[0, 0].norm()) if h.dim() == 3 else float(h[0].abs())})
+                       "node-0 norm": float(h[0, 0].norm()) if h.dim() == 3 else float(h[0].norm())})
 
     try:
         with torch.no_grad():
-            forward_logit = float(model(padded)[0])
+            forward_logits = model(padded)[0].cpu().numpy()
             mask = batch.mask
             keep = mask[..., None].float()
             adjacency = subgraph_adjacency(mask)
@@ -163,16 +184,17 @@ def trace_example(model: GConvTransform, examples: ExampleSet, index: int) -> Wo
             h = model.output_norm(h) * keep
             stage("LayerNorm", "GConvTransform.output_norm", h)
             out = model._chebyshev(model.decoder, h, laplacian)
-            decoder = (f"DenseChebConv (K = {model.decoder.k}, out = 1)" if isinstance(model.decoder, DenseChebConv)
-                       else "Linear (out = 1)")
+            n_classes = out.shape[-1]
+            decoder = (f"DenseChebConv (K = {model.decoder.k}, out = C = {n_classes})"
+                       if isinstance(model.decoder, DenseChebConv) else f"Linear (out = C = {n_classes})")
             stage(f"decoder: {decoder}", "GConvTransform.decoder", out)
-            logit = out[:, 0, 0]
-            stage("logit of the candidate node", "GConvTransform.forward", logit)
-            probability = torch.sigmoid(logit)
-            stage("probability σ(logit)", "torch.sigmoid", probability)
+            logits = out[:, 0]
+            stage("class logits of node 0", "GConvTransform.forward", logits)
+            probabilities = torch.softmax(logits, dim=-1)
+            stage("class probabilities softmax(logits)", "torch.softmax", probabilities)
     finally:
         model.train(was_training)
-    nodes = _node_table(batch.to("cpu"))
+    nodes = _node_table(batch.to("cpu"), model.node_input.item_features.shape[0] - 1, categories)
     if attention is None:
         weights_table = pd.DataFrame(columns=["node", "role", "product", "behaviour", "mean"])
     else:
@@ -181,8 +203,9 @@ def trace_example(model: GConvTransform, examples: ExampleSet, index: int) -> Wo
             weights_table[f"head {head + 1}"] = attention[head].numpy()
         weights_table["mean"] = attention.mean(0).numpy()
     return WorkedExample(index=index, nodes=nodes, edges=_edge_table(adjacency.cpu()), stages=pd.DataFrame(stages),
-                         attention=weights_table, logit=float(logit[0]), probability=float(probability[0]),
-                         label=int(examples.labels[index]), forward_logit=forward_logit)
+                         attention=weights_table, logits=logits[0].cpu().numpy(),
+                         probabilities=probabilities[0].cpu().numpy(), label=int(examples.labels[index]),
+                         forward_logits=forward_logits, class_names=tuple(class_names))
 
 
 def worked_example_markdown(example: WorkedExample, data: str = "") -> str:
@@ -190,31 +213,43 @@ def worked_example_markdown(example: WorkedExample, data: str = "") -> str:
     history = example.nodes[example.nodes["node"] > 0]
     counts = history["behaviour"].value_counts()
     kinds = example.edges["kind"].value_counts()
-    candidate = int(example.nodes.loc[0, "product"])
+    query = example.nodes.loc[0, "role"].startswith("query")
     where = f" ({data})" if data else ""
+    head = ("the query node of the purchase to predict" if query
+            else f"candidate product {int(example.nodes.loc[0, 'product'])}")
     lines = [
-        f"**Example {example.index}{where}.** Candidate product {candidate}; {len(history)} history nodes, the "
+        f"**Example {example.index}{where}.** Node 0: {head}; {len(history)} history nodes, the "
         f"user's most recent behaviours ({', '.join(f'{n} {kind}' for kind, n in counts.items())}); "
-        f"{len(example.edges)} undirected edges ({int(kinds.get('star', 0))} star edges candidate–behaviour, "
+        f"{len(example.edges)} undirected edges ({int(kinds.get('star', 0))} star edges node 0–behaviour, "
         f"{int(kinds.get('chain', 0))} chain edges between consecutive behaviours; node 1 is the most recent): "
         + "; ".join(f"{kind} " + ", ".join(f"{u}–{v}" for u, v in zip(group["u"], group["v"]))
                     for kind, group in example.edges.groupby("kind", sort=False)) + ".",
-        f"**Label:** {'bought' if example.label else 'not bought (a sampled product the user never touched)'}. "
-        f"**Prediction:** probability {example.probability:.3f} (logit {example.logit:+.3f}) → "
-        f"{'buy' if example.predicted else 'no buy'}: {'correct' if example.predicted == example.label else 'wrong'}.",
     ]
+    if "category" in example.nodes:
+        shown = history["category"].value_counts()
+        same = int((history["category"] == example.label).sum())
+        lines.append(f"**History categories:** {', '.join(f'{int(c)} ×{n}' for c, n in shown.items())}; "
+                     f"{same} of {len(history)} history nodes are in the label's category.")
+    top = np.argsort(-example.probabilities)[:3]
+    lines.append(
+        f"**Label:** {example.class_name(example.label)}. **Prediction:** {example.class_name(example.predicted)} "
+        f"with probability {example.probabilities[example.predicted]:.3f} "
+        f"({'correct' if example.predicted == example.label else 'wrong'}); the label's probability "
+        f"{example.probabilities[example.label]:.3f}, a uniform guess {1 / example.n_classes:.3f} "
+        f"(C = {example.n_classes}); top 3: "
+        + ", ".join(f"{example.class_name(int(k))} {example.probabilities[k]:.3f}" for k in top) + ".")
     if not example.attention.empty:
         weights = example.attention.set_index("node")["mean"]
-        top = int(weights.drop(index=0).idxmax()) if len(weights) > 1 else 0
-        row = example.attention.set_index("node").loc[top]
+        top_node = int(weights.drop(index=0).idxmax()) if len(weights) > 1 else 0
+        row = example.attention.set_index("node").loc[top_node]
         lines.append(
             f"**Attention (block 1, mean over {sum(c.startswith('head') for c in example.attention.columns)} "
-            f"heads):** the candidate keeps {weights.loc[0]:.3f} on itself and puts most weight on node {top} "
-            f"({row['behaviour']} of product {int(row['product'])}, {weights.loc[top]:.3f}); uniform weights would "
+            f"heads):** node 0 keeps {weights.loc[0]:.3f} on itself and puts most weight on node {top_node} "
+            f"({row['behaviour']} of product {row['product']}, {weights.loc[top_node]:.3f}); uniform weights would "
             f"be {1 / len(weights):.3f} each.")
     if not example.matches_forward:
-        lines.append(f"Warning: the trace's logit {example.logit:.4f} differs from the model's forward "
-                     f"{example.forward_logit:.4f}.")
+        gap = float(np.abs(example.logits - example.forward_logits).max())
+        lines.append(f"Warning: the trace's logits differ from the model's forward pass by up to {gap:.4f}.")
     return "\n\n".join(lines)
 
 
@@ -428,7 +463,16 @@ def run_scale_markdown(settings, statistics: pd.DataFrame) -> str:
     :func:`~xrec_lib.studies.paper002.task.task_statistics`), the model's size and the training cap."""
     paper_behaviours = papers.value(paper="002", metric="behaviours")
     first = statistics.iloc[0]
-    return (f"**Scale of this run:** synthetic logs of {settings.scale:.2%} of the paper's {paper_behaviours:,.0f} "
+    task = ""
+    if "classes" in statistics:
+        task = (f"**Task:** {first['task']}: top-1 accuracy over C = {int(first['classes'])} classes, chance "
+                f"1/C = {first['chance']:.1%}")
+        if "majority class share (test)" in statistics:
+            task += f"; the most frequent test class holds {first['majority class share (test)']:.1%} of seed " \
+                    f"{statistics.index[0]}'s test examples"
+        task += ".\n\n"
+    return task + (
+            f"**Scale of this run:** synthetic logs of {settings.scale:.2%} of the paper's {paper_behaviours:,.0f} "
             f"behaviours ({settings.scale * paper_behaviours:,.0f} per seed); {len(statistics)} seed(s); seed "
             f"{statistics.index[0]}: {int(first['users']):,} users, {int(first['products']):,} products, "
             f"{int(first['train examples']):,} / {int(first['validation examples']):,} / "

@@ -1,6 +1,7 @@
 """Paper 002's experiments: Table 1 (baselines), Table 2 (ablation), Table 3 (depth N), and the real-data check.
 
-Every row is one (model, seed): the Table-1 quantities of :mod:`.measures` on the seed's test split, the number
+Every row is one (model, seed): the Table-1 quantities of :mod:`.measures` on the seed's test split, the task's
+number of classes ``classes`` (C) and its chance accuracy ``chance`` (1/C), the number
 of parameters (Table 1 "complexity", the product-id embedding included), the learning rate used (``lr``), the
 wall time of the fits (``train_s``, the learning-rate selection included) and how the measured fit stopped
 (``epochs``, ``best_epoch``, ``stopped_by``, ``converged``; NaN for the SVM). Each model's learning rate is
@@ -91,6 +92,8 @@ def measure_model(scorer: Scorer, task: Task, settings: Paper002Settings, seed: 
               else {})
     return {
         "seed": seed,
+        "classes": task.n_classes,
+        "chance": task.chance,
         **classification_metrics(scorer, task.test, device),
         **ranked,
         "inference_ms": inference_ms(scorer, task.test, device, settings.timing_repeats),
@@ -120,7 +123,8 @@ def fit_and_measure(name: str, task: Task, settings: Paper002Settings, seed: int
 def run_models(settings: Paper002Settings, tasks: Mapping[int, Task], models: Sequence[str], device: str,
                seeds: Sequence[int] | None = None, ranking: bool = True,
                switches: Mapping[str, bool] | None = None, label: str | None = None) -> Runs:
-    """One row per (model, seed) of ``seeds`` (default: every task's seed) (module docstring); accuracy, auc,
+    """One row per (model, seed) of ``seeds`` (default: every task's seed) (module docstring); classes, chance,
+    accuracy, auc,
     hr@10 and ndcg@10 (when ``ranking``), inference_ms, params, lr, train_s, epochs, best_epoch, stopped_by,
     converged. ``label`` replaces the model name in the rows and the fits' labels (an ablation variant)."""
     first, *others = seeds or list(tasks)
@@ -177,7 +181,8 @@ def run_real(settings: Paper002Settings, data_dir: Path, seeds: Sequence[int], d
     for dataset in settings.real.datasets:
         tasks = {seed: real_task(data_dir, dataset, settings, seed) for seed in seeds}
         runs = run_models(settings, tasks, settings.real.models, device)
-        parts.append(Runs(runs.rows.assign(dataset=dataset),
+        task = next(iter(tasks.values()))
+        parts.append(Runs(runs.rows.assign(dataset=dataset, task=task.task_label),
                           [TrainingRun({**run.labels, "dataset": dataset}, run.fit) for run in runs.fits]))
     return Runs.concat(parts)
 
@@ -199,6 +204,7 @@ def report_real(cfg: RunConfig, settings: Paper002Settings, bundle: ResultsBundl
     bundle.add_table("table1_real_" + "_".join(settings.real.datasets), summary)
     for dataset in settings.real.datasets:
         fits = [run for run in real.fits if run.labels["dataset"] == dataset]
-        title = f"Table 1 learning curves ({dataset}, {settings.real.max_users} random users)"
+        task = real.rows.loc[real.rows["dataset"] == dataset, "task"].iloc[0]
+        title = f"Table 1 learning curves ({dataset}, {task}, {settings.real.max_users} random users)"
         bundle.add_figure(f"table1_learning_curves_{dataset}", plot_learning_curves(learning_curves(fits), title))
     return real.rows, summary

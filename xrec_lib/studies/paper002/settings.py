@@ -8,7 +8,7 @@ settings class.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from xrec_lib.config import Settings
 from xrec_lib.errors import ConfigError
@@ -63,8 +63,9 @@ class Paper002Settings(Settings):
 
     Attributes:
         scale: synthetic log size as a share of the paper's 18M behaviours.
-        history_len: behaviours per ego-subgraph (+ the candidate node).
-        max_train_positives: training buys used per fit (each paired with one sampled non-buy).
+        history_len: behaviours per ego-subgraph (+ node 0, the query node of the purchase to predict).
+        max_train_positives: training targets (buys) used per fit: one example each on the next-category task
+            (each paired with one sampled non-buy in the binary fallback).
         max_epochs: epoch cap of every fit (Tables 1-3 and the real data alike).
         patience: early stopping: validation evaluations (one per epoch) without a gain in validation accuracy
             before a fit stops; the epoch with the best validation accuracy is kept.
@@ -75,8 +76,11 @@ class Paper002Settings(Settings):
         weight_decay: Adam's weight decay of every neural model.
         id_dim: product-id embedding size of every neural model.
         baseline_hidden: width of the neural baselines.
+        widths: per-model width overrides, model name -> a width or ``"paper"`` (the largest width within the
+            paper's Table 1 parameter count of that model; :mod:`xrec_lib.models.baselines_002`).
         svm_max_examples: training examples the linear SVM is fitted on at most.
-        rank_users / n_negatives: users and sampled negatives of the HR/NDCG@10 protocol.
+        rank_users / n_negatives: users and sampled negatives of the HR/NDCG@10 protocol of the binary fallback
+            (the next-category task ranks the C classes of every test example).
         timing_repeats: timed calls of the inference measurement.
         depth: the Table-3 sweep (:class:`DepthSweep`).
         real: the real-data section (:class:`RealData`).
@@ -103,8 +107,15 @@ class Paper002Settings(Settings):
     depth: DepthSweep
     real: RealData
     weight_decay: float = 0.0
+    widths: Mapping[str, int | str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "widths", dict(self.widths or {}))
+        for name, width in self.widths.items():
+            if name not in MODEL_NAMES or name == "SVM":
+                raise ConfigError(f"widths: unknown neural model {name!r}; choose among {list(MODEL_NAMES[1:])}")
+            if width != "paper" and not (isinstance(width, int) and width >= 1):
+                raise ConfigError(f"widths.{name} must be a positive width or 'paper', got {width!r}")
         object.__setattr__(self, "lr_grid", tuple(float(lr) for lr in self.lr_grid))
         if not self.lr_grid:
             raise ConfigError("lr_grid must hold at least one learning rate")

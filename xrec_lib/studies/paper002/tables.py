@@ -12,8 +12,10 @@ The claims of the paper tested here form one family (:func:`claim_records`), dec
 * Table 3: accuracy rises with N (each N against the next smaller one of the sweep).
 
 Every test pairs the two sides per seed (paired t-test over seeds; the inference time is one median measurement
-per model and seed). A claim is *not comparable* when both sides' runs are at chance (mean accuracy or AUC within
-:data:`CHANCE_TOLERANCE` of 0.5, the classes being balanced) or when the run has a single seed. Seeds whose run
+per model and seed). A claim is *not comparable* when both sides' runs are at chance (mean accuracy within
+:data:`CHANCE_TOLERANCE` of the task's chance accuracy 1/C, from the rows' ``chance`` column, :data:`CHANCE`
+= 1/50 for the synthetic next-category task when the rows lack it; or mean AUC within :data:`CHANCE_TOLERANCE` of
+0.5) or when the run has a single seed. Seeds whose run
 collapsed to chance while the model's other seeds did not are flagged (:func:`xrec_lib.compare.collapsed_seeds`).
 ``paper_gap`` is the paper's own difference of the two sides where it prints both values.
 """
@@ -25,6 +27,7 @@ import math
 import pandas as pd
 
 from xrec_lib import papers
+from xrec_lib.data.synthetic_shopping import N_CATEGORIES
 from xrec_lib.compare import OUTCOMES, claim_test, collapsed_seeds, decide, format_mean_std, paired, seed_summary
 from xrec_lib.studies.paper002.settings import ABLATIONS, MODEL_NAMES, OURS
 
@@ -32,7 +35,8 @@ METRICS = ["accuracy", "auc", "hr@10", "ndcg@10", "inference_ms", "params"]
 PAPER_VARIANTS = {"without Chebyshev convolution": "without Chebyshev convolution",
                   "without graph convolution": "without graph"}  # our Table-2 row -> the paper's variant name
 FASTER_THAN = ("DNN", "CNN", "DenseNet", "DenseCNN", "Attention")  # Table 1: GConv-Transform's time is below these
-CHANCE = 0.5  # accuracy and AUC of a guess: the classes of every split are balanced
+CHANCE = 1 / N_CATEGORIES  # accuracy of a uniform guess on the synthetic next-category task (C = 50)
+AUC_CHANCE = 0.5  # AUC of a guess, whatever C
 CHANCE_TOLERANCE = 0.02
 VERDICT_COLUMNS = ["item", "verdict", "mean_diff", "ci_low", "ci_high", "effect_dz", "paper_gap", "p_value",
                    "p_adjusted", "family_size", "n_pairs", "unit", "test", "collapsed", "reason"]
@@ -93,11 +97,14 @@ def _paper_notes(table: pd.DataFrame, n_layers: int | None) -> list[str]:
 
 
 def table1_summary(per_seed: pd.DataFrame, n_layers: int | None = None) -> pd.DataFrame:
-    """Mean ± std per model, the selected learning rate, how the fits stopped, and the paper's accuracy, time
+    """Mean ± std per model, the chance accuracy 1/C of the task (when the rows record it), the selected learning
+    rate, how the fits stopped, and the paper's accuracy, time
     (ms) and complexity (parameters) beside ours. The paper's "Ours" row is its N = 22 model: column
     ``paper note`` gives its N beside ours (``n_layers``, else the rows' ``n_layers`` column; :func:`depth_note`)."""
     table = format_mean_std(seed_summary(per_seed[["model", *METRICS]]), digits=4)
     table["params"] = _first_per_group(per_seed, "model", "params").astype(int)
+    if "chance" in per_seed:
+        table["chance"] = _first_per_group(per_seed, "model", "chance")
     table["lr"] = _first_per_group(per_seed, "model", "lr")
     table = table.join(stopping_summary(per_seed))
     table["paper accuracy"] = [_paper("accuracy", m) for m in table.index]
@@ -132,18 +139,30 @@ def table3_summary(depth: pd.DataFrame) -> pd.DataFrame:
 
 
 def real_summary(real: pd.DataFrame) -> pd.DataFrame:
-    """Mean ± std per (dataset, model), parameter counts as integers, how the fits stopped."""
+    """Mean ± std per (dataset, model), parameter counts as integers, the task (next category, or the binary
+    fallback) with its chance accuracy, how the fits stopped."""
     table = format_mean_std(seed_summary(real[["dataset", "model", *METRICS[:-1]]], by=["dataset", "model"]))
     table["params"] = _first_per_group(real, ["dataset", "model"], "params").astype(int)
+    for column in ("task", "chance"):
+        if column in real:
+            table[column] = _first_per_group(real, ["dataset", "model"], column)
     return table.join(stopping_summary(real, ["dataset", "model"]))
+
+
+def chance_levels(rows: pd.DataFrame) -> dict[str, float]:
+    """The chance level of each metric for ``rows``: accuracy 1/C (the ``chance`` column, else :data:`CHANCE`),
+    AUC 0.5."""
+    accuracy = float(rows["chance"].iloc[0]) if "chance" in rows and len(rows) else CHANCE
+    return {"accuracy": accuracy, "auc": AUC_CHANCE}
 
 
 # ------------------------------------------------------------------------------------------------ verdicts
 def at_chance(per_seed: pd.DataFrame, by: str, name: object) -> bool:
-    """Whether the rows of ``by == name`` are at chance: mean accuracy or mean AUC within
-    :data:`CHANCE_TOLERANCE` of 0.5."""
+    """Whether the rows of ``by == name`` are at chance: mean accuracy within :data:`CHANCE_TOLERANCE` of 1/C or
+    mean AUC within :data:`CHANCE_TOLERANCE` of 0.5 (:func:`chance_levels`)."""
     rows = per_seed[per_seed[by] == name]
-    return any(abs(rows[metric].mean() - CHANCE) <= CHANCE_TOLERANCE for metric in ("accuracy", "auc")
+    levels = chance_levels(rows)
+    return any(abs(rows[metric].mean() - levels[metric]) <= CHANCE_TOLERANCE for metric in ("accuracy", "auc")
                if metric in rows)
 
 
@@ -154,8 +173,9 @@ def collapsed(per_seed: pd.DataFrame, by: str, names: tuple) -> list[str]:
     flags = []
     for name in names:
         rows = per_seed[per_seed[by] == name].set_index("seed")
+        levels = chance_levels(rows)
         seeds = {seed for metric in ("accuracy", "auc") if metric in rows
-                 for seed in collapsed_seeds(rows[metric], CHANCE, CHANCE_TOLERANCE)}
+                 for seed in collapsed_seeds(rows[metric], levels[metric], CHANCE_TOLERANCE)}
         shown = name if by == "model" else f"{by}={name}"
         flags.extend(f"{shown} seed {seed}" for seed in sorted(seeds))
     return flags
@@ -167,7 +187,9 @@ def accuracy_claim(claim: str, item: str, per_seed: pd.DataFrame, by: str, bette
     a, b = paired(per_seed, by, better, worse, "accuracy")
     reasons = []
     if at_chance(per_seed, by, better) and at_chance(per_seed, by, worse):
-        reasons.append(f"both sides at chance (accuracy or AUC within {CHANCE_TOLERANCE} of {CHANCE})")
+        chance = chance_levels(per_seed[per_seed[by] == better])["accuracy"]
+        reasons.append(f"both sides at chance (accuracy within {CHANCE_TOLERANCE} of 1/C = {chance:.3g} or AUC "
+                       f"within {CHANCE_TOLERANCE} of {AUC_CHANCE})")
     if len(a) < 2:
         reasons.append("a single seed: the per-seed paired test needs at least 2")
     record = claim_test(claim, a, b, unit="seed", paper_gap=paper_gap, not_comparable="; ".join(reasons) or None,

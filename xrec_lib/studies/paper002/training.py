@@ -1,14 +1,16 @@
 """Fitting the models of paper 002's Table 1 on a :class:`~xrec_lib.studies.paper002.task.Task`.
 
 Neural models (:data:`xrec_lib.models.baselines_002.MODELS`) are trained by :func:`xrec_lib.training.loop.fit`
-through :class:`SubgraphObjective`: Adam on the binary cross-entropy of the training examples, in batches of
+through :class:`SubgraphObjective`: Adam on the cross-entropy of the softmax over the task's C classes (the same
+loss for every neural model; C = 2 in the binary fallback of :mod:`.task`), in batches of
 ``batch_size`` drawn in an order from a ``torch.Generator`` seeded by ``seed`` (a new permutation every epoch).
 The stopping rule is the same for every neural model, every ablation variant, every depth N and the real data
 (:func:`loop_config`): validation accuracy after every epoch, early stopping after ``patience`` epochs without a
 gain, at most ``max_epochs`` epochs, and the parameters of the epoch with the best validation accuracy restored.
 Model initialisation and dropout are seeded by :func:`fit_model` (``seed_everything(seed)``) before the model is
 built, so the loop leaves torch's global generator alone. The linear SVM is fitted by scikit-learn (its solver's
-own convergence criterion; no epochs) on at most ``svm_max_examples`` seeded training examples.
+own convergence criterion; no epochs; one-vs-rest over the C classes) on at most ``svm_max_examples`` seeded
+training examples.
 
 Tuning budget (the same for every neural model, every ablation variant and every depth N): when ``make tune`` has
 written ``xrec_lib/profiles/tuned/04_gconv_transform.yaml`` (:mod:`xrec_lib.studies.paper002.tuning`: the same
@@ -43,14 +45,14 @@ MONITOR = "accuracy"  # the validation metric of early stopping and of the learn
 
 
 class SubgraphObjective(Objective):
-    """Binary cross-entropy of a subgraph classifier on ``train``; validation accuracy and AUC on ``validation``
-    (module docstring)."""
+    """Cross-entropy of a C-way subgraph classifier (``B x C`` logits) on ``train``; validation accuracy and AUC on
+    ``validation`` (module docstring)."""
 
     def __init__(self, model: nn.Module, train: ExampleSet, validation: ExampleSet, batch_size: int, seed: int,
                  device: str):
         self.module, self.train, self.validation = model, train, validation
         self.batch_size, self.device = batch_size, device
-        self.loss_fn = nn.BCEWithLogitsLoss()
+        self.loss_fn = nn.CrossEntropyLoss()
         self.generator = torch.Generator().manual_seed(seed)
 
     def n_batches(self) -> int:
@@ -106,11 +108,13 @@ def train_classifier(model: nn.Module, task: Task, settings: Paper002Settings, l
 
 
 def fit_svm(task: Task, max_examples: int, seed: int) -> LinearSvm:
-    """The linear SVM on at most ``max_examples`` training examples drawn with ``seed``."""
+    """The linear SVM (one-vs-rest over the task's classes) on at most ``max_examples`` training examples drawn
+    with ``seed``."""
     rng = np.random.default_rng(seed)
     index = torch.from_numpy(np.sort(rng.choice(len(task.train), min(max_examples, len(task.train)),
                                                 replace=False)))
-    return LinearSvm(task.item_features, seed).fit(task.train.batch(index), task.train.labels[index].numpy())
+    svm = LinearSvm(task.item_features, seed, task.n_classes)
+    return svm.fit(task.train.batch(index), task.train.labels[index].numpy())
 
 
 def fit_model(name: str, task: Task, settings: Paper002Settings, seed: int, device: str, lr: float,
@@ -122,7 +126,7 @@ def fit_model(name: str, task: Task, settings: Paper002Settings, seed: int, devi
     if name == "SVM":
         return Fitted(fit_svm(task, settings.svm_max_examples, seed), math.nan, None)
     model = MODELS.build(name, NodeInput(task.item_features, settings.id_dim), task.max_nodes, settings,
-                         **(switches or {}))
+                         task.n_classes, **(switches or {}))
     result = train_classifier(model, task, settings, lr, seed, device)
     return Fitted(result.module, float(lr), result)
 
