@@ -154,7 +154,7 @@ def test_table2_per_seed_has_one_row_per_variant_and_seed(study):
 def test_figures_have_the_papers_panels(study, item):
     figure = tables.study_figure(study, item)
     assert len(figure.axes) in (2, 3)
-    assert "(synthetic)" in figure._suptitle.get_text()
+    assert f"({study.label})" in figure._suptitle.get_text() and "% scale" in study.label
     assert all(ax.lines or ax.patches for ax in figure.axes)
 
 

@@ -53,7 +53,7 @@ from xrec_lib.evaluate import global_auc, roc_points, tpr_at_fpr
 from xrec_lib.models.interaction import InteractionHead
 from xrec_lib.studies.paper000.head_training import fit_end_to_end, fit_head
 from xrec_lib.studies.paper000.head_tuning import NOTEBOOK as TUNED_NOTEBOOK, tuned_settings
-from xrec_lib.studies.paper000.representation import train_with_holdout
+from xrec_lib.studies.paper000.representation import scaled_synthetic_config, train_with_holdout
 from xrec_lib.studies.paper000.representation_tuning import NOTEBOOK as ENCODERS_TUNED
 from xrec_lib.studies.paper000.representation_tuning import tuned_settings as encoder_settings
 from xrec_lib.studies.paper000.settings import InteractionSettings
@@ -272,6 +272,15 @@ class StudyResult:
     references: pd.DataFrame = field(default_factory=pd.DataFrame)
     fits: list[tuple[dict, FitResult]] = field(default_factory=list)
     tuned: dict = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """The data as figure titles name it, with the scale actually run for synthetic data (e.g. "synthetic,
+        5% scale (2,626 users)"); a real data set's name otherwise."""
+        if self.data != "synthetic":
+            return self.data
+        users = scaled_synthetic_config(self.settings.synthetic_scale, "sparse").n_users
+        return f"synthetic, {self.settings.synthetic_scale:.0%} scale ({users:,} users)"
 
 
 def collect_study(data: str, records: list[SeedRecords], seeds, settings: InteractionSettings,

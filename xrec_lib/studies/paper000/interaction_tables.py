@@ -212,12 +212,12 @@ def study_figure(study: StudyResult, item: str) -> plt.Figure:
     """The figure of paper item ``item`` (``"fig9"`` ... ``"fig14"``) drawn from ``study``'s data."""
     heads, methods = HEAD_COMPARISON, tuple(METHODS)
     draw = {
-        "fig9": lambda: figures.training_curves(study.curves, study.data, heads),
-        "fig10": lambda: figures.scenario_bars(study.metrics, study.data, heads),
-        "fig11": lambda: figures.recall_and_roc(study.metrics, study.roc_curves, study.data, heads),
-        "fig12": lambda: figures.business_scenarios(study.metrics, study.data, methods),
-        "fig13": lambda: figures.precision_by_length(study.metrics, study.data, methods),
-        "fig14": lambda: figures.robustness(study.metrics, study.roc_curves, study.data, methods),
+        "fig9": lambda: figures.training_curves(study.curves, study.label, heads),
+        "fig10": lambda: figures.scenario_bars(study.metrics, study.label, heads),
+        "fig11": lambda: figures.recall_and_roc(study.metrics, study.roc_curves, study.label, heads),
+        "fig12": lambda: figures.business_scenarios(study.metrics, study.label, methods),
+        "fig13": lambda: figures.precision_by_length(study.metrics, study.label, methods),
+        "fig14": lambda: figures.robustness(study.metrics, study.roc_curves, study.label, methods),
     }
     if item not in draw:
         raise ConfigError(f"no figure for {item!r}; choose one of {', '.join(draw)}")
