@@ -137,17 +137,7 @@ def microlens_catalogue(lens: MicroLens, n_users: int, seed: int, top_items: int
     """The users and catalogue :func:`~.recommender.microlens_data` draws from ``lens`` (same sampling, same
     split), with the titles kept; ``encode`` (default :func:`xrec_lib.text.encode_texts`, cached) gives the title
     vectors."""
-    pairs = lens.pairs
-    if top_items:
-        head = pairs["item"].value_counts(sort=True).index[:top_items]
-        pairs = pairs[pairs["item"].isin(head)]
-    active = pairs["user"].value_counts()
-    active = np.sort(active.index[active >= 2].to_numpy())
-    if n_users > len(active):
-        raise ConfigError(f"microlens.n_users={n_users} exceeds the {len(active)} MicroLens users with 2+ "
-                          f"interactions")
-    chosen = np.random.default_rng(seed).permutation(active)[:n_users]
-    pairs = pairs[pairs["user"].isin(chosen)].sort_values(["user", "position"], kind="stable")
+    pairs, chosen = rec.sample_microlens_users(lens, n_users, seed, top_items)
     user_codes, _ = pd.factorize(pairs["user"])
     item_codes, item_ids = pd.factorize(pairs["item"])
     train, valid, test = rec.leave_last_out(user_codes, item_codes, len(chosen), len(item_ids))

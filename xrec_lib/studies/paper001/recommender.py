@@ -106,12 +106,10 @@ def _short_video_data(name: str, users: np.ndarray, items: np.ndarray, n_users: 
     return ShortVideoData(name, train, valid, test, item_text, synthetic)
 
 
-def microlens_data(data_dir: Path, n_users: int, seed: int, cache: str | Path | None = None,
-                   top_items: int = 0) -> ShortVideoData:
-    """``n_users`` users (a seeded sample of those with 2+ interactions) of MicroLens-50K, split by
-    :func:`warm_split`; only the titles of catalogue items are encoded. ``top_items > 0`` first keeps only the
-    interactions with the ``top_items`` most-watched videos (a head-item subset for quick runs; 0: all videos)."""
-    lens = load_microlens_50k(data_dir)
+def sample_microlens_users(lens, n_users: int, seed: int, top_items: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
+    """``(pairs, chosen)``: a seeded sample of ``n_users`` MicroLens users with 2+ interactions and their
+    interactions sorted by user and position; ``top_items > 0`` first keeps only the interactions with the
+    ``top_items`` most-watched videos."""
     pairs = lens.pairs
     if top_items:
         head = pairs["item"].value_counts(sort=True).index[:top_items]
@@ -122,7 +120,16 @@ def microlens_data(data_dir: Path, n_users: int, seed: int, cache: str | Path | 
         raise ConfigError(f"microlens.n_users={n_users} exceeds the {len(active)} MicroLens users with 2+ "
                           f"interactions")
     chosen = np.random.default_rng(seed).permutation(active)[:n_users]
-    pairs = pairs[pairs["user"].isin(chosen)].sort_values(["user", "position"], kind="stable")
+    return pairs[pairs["user"].isin(chosen)].sort_values(["user", "position"], kind="stable"), chosen
+
+
+def microlens_data(data_dir: Path, n_users: int, seed: int, cache: str | Path | None = None,
+                   top_items: int = 0) -> ShortVideoData:
+    """``n_users`` users (a seeded sample of those with 2+ interactions) of MicroLens-50K, split by
+    :func:`warm_split`; only the titles of catalogue items are encoded. ``top_items > 0`` first keeps only the
+    interactions with the ``top_items`` most-watched videos (a head-item subset for quick runs; 0: all videos)."""
+    lens = load_microlens_50k(data_dir)
+    pairs, chosen = sample_microlens_users(lens, n_users, seed, top_items)
     user_codes, _ = pd.factorize(pairs["user"])
     item_codes, item_ids = pd.factorize(pairs["item"])
     split = _short_video_data("MicroLens-50k", user_codes, item_codes, len(chosen), len(item_ids),
