@@ -4,10 +4,12 @@ Notebook 01 (entity representation, Fig. 6-8): our values are bars or lines; the
 column of the figure tables of :mod:`xrec_lib.studies.paper000.representation_tables`) are black markers where the
 paper reports them.
 
-Notebook 02 (interaction heads and methods, Fig. 9-14): means over seeds of the long-format metrics of a study
-(columns ``group``, ``model``, ``scenario``, ``slice``, ``k``, ``metric``, ``value``), its per-epoch ``curves``
-(``model``, ``epoch``, ``ndcg``, ``map``) and its ROC curves (``scenario``, ``group``, ``model``, ``fpr``, ``tpr``);
-``data`` is the data label put in the title, ``models`` the compared heads or methods in legend order.
+Notebook 02 (interaction heads and methods, Fig. 9-14): the long-format metrics of a study (columns ``group``,
+``model``, ``scenario``, ``slice``, ``seed``, ``k``, ``metric``, ``value``), its per-epoch ``curves`` (``model``,
+``seed``, ``epoch``, ``ndcg``, ``map``) and its ROC curves (``scenario``, ``group``, ``model``, ``fpr``, ``tpr``);
+bars and lines are means over seeds with one standard deviation (error bars, bands); metrics of different scales
+get their own axes; ``data`` is the data label put in the title, ``models`` the compared heads or methods in legend
+order; the paper's values, where it gives them for a panel, are drawn as dashed black lines.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 import pandas as pd
 import seaborn as sns
 
@@ -97,12 +100,25 @@ def plot_sampled(table: pd.DataFrame, negatives: int) -> plt.Figure:
 # ------------------------------------------------------------------------------ notebook 02: Fig. 9-14
 #: Fig. 12(a): the paper's NDCG names neither the user group nor K; what we measure beside it.
 FIG12A_HEADING = "ours: NDCG@{k} on high-value users (the paper names neither the group nor K)"
+ERRORBAR = "sd"  # bars and bands: one standard deviation over seeds
+
+
 def _means(metrics: pd.DataFrame, group: str, metric: str, slice_name: str = "all",
            scenario: str = "standard") -> pd.DataFrame:
+    """The per-seed rows of one metric (seaborn draws their mean and :data:`ERRORBAR`)."""
     m = metrics
     rows = m[(m["group"] == group) & (m["metric"] == metric) & (m["slice"] == slice_name)
              & (m["scenario"] == scenario)]
-    return rows.groupby(["model", "k"], sort=False, as_index=False)["value"].mean()
+    return rows[["model", "k", "value"]].reset_index(drop=True)
+
+
+def _paper_lines(ax: plt.Axes, values: dict[str, float], what: str) -> None:
+    """The paper's value of each model in ``values`` as a dashed black line labelled ``paper, <what>: <model>``."""
+    for model, value in values.items():
+        if value == value:  # not NaN
+            ax.axhline(value, color="black", linestyle="--", linewidth=0.8)
+            ax.annotate(f"paper, {what}: {model} {value:.3f}", (0.02, value), xycoords=("axes fraction", "data"),
+                        fontsize=7, va="bottom")
 
 
 def _finish(fig: plt.Figure, title: str, data: str) -> plt.Figure:
@@ -111,25 +127,30 @@ def _finish(fig: plt.Figure, title: str, data: str) -> plt.Figure:
     return fig
 
 
-def training_curves(curves: pd.DataFrame, data: str, models: Sequence[str]) -> plt.Figure:
-    """Fig. 9: (a) NDCG@20 and (b) MAP@20 of each head per training epoch (standard scenario)."""
+def training_curves(curves: pd.DataFrame, data: str, models: Sequence[str],
+                    paper: dict[str, dict[str, float]] | None = None) -> plt.Figure:
+    """Fig. 9: (a) NDCG@20 and (b) MAP@20 of each head per training epoch (standard scenario); ``paper``:
+    ``{metric: {model: value}}`` at the paper's 100th epoch."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-    means = curves.groupby(["model", "epoch"], sort=False, as_index=False)[["ndcg", "map"]].mean()
     for ax, metric, panel in zip(axes, ("ndcg", "map"), ("(a) NDCG@20", "(b) MAP@20")):
-        sns.lineplot(means, x="epoch", y=metric, hue="model", hue_order=list(models), marker="o", ax=ax)
-        ax.set(title=panel, ylabel=metric.upper())
+        sns.lineplot(curves, x="epoch", y=metric, hue="model", hue_order=list(models), marker="o",
+                     errorbar=ERRORBAR, ax=ax)
+        _paper_lines(ax, (paper or {}).get(metric, {}), "epoch 100")
+        ax.set(title=panel, xlabel="epoch", ylabel=f"{metric.upper()}@20")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     return _finish(fig, "Fig. 9: interaction mechanisms during training", data)
 
 
 def scenario_bars(metrics: pd.DataFrame, data: str, models: Sequence[str], k: int = 20) -> plt.Figure:
-    """Fig. 10: HR@k and precision@k of each head, (a) standard and (b) sparse scenario."""
+    """Fig. 10: HR@k and precision@k of each head under the standard (paper: (a), scenario 1) and sparse (paper:
+    (b), scenario 2) data; one panel per metric (their scales differ), the scenarios side by side in each."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-    for ax, scenario, panel in zip(axes, ("standard", "sparse"), ("(a) standard", "(b) sparse")):
-        frames = [_means(metrics, "heads", metric, scenario=scenario).assign(metric=f"{metric}@{k}")
-                  for metric in ("hr", "precision")]
-        values = pd.concat(frames)
-        sns.barplot(values[values["k"] == k], x="metric", y="value", hue="model", hue_order=list(models), ax=ax)
-        ax.set(title=panel, xlabel="", ylabel="value")
+    for ax, metric, label in zip(axes, ("hr", "precision"), ("hit rate", "precision")):
+        values = pd.concat([_means(metrics, "heads", metric, scenario=scenario).assign(scenario=scenario)
+                            for scenario in ("standard", "sparse")])
+        sns.barplot(values[values["k"] == k], x="scenario", y="value", hue="model", hue_order=list(models),
+                    errorbar=ERRORBAR, ax=ax)
+        ax.set(title=f"{label}@{k}", xlabel="data", ylabel=f"{label}@{k}")
     return _finish(fig, "Fig. 10: interaction mechanisms under standard and sparse data", data)
 
 
@@ -138,7 +159,7 @@ def recall_and_roc(metrics: pd.DataFrame, roc_curves: pd.DataFrame, data: str, m
     """Fig. 11: (a) recall@K against K; (b) ROC curves (first seed) with the FPR = ``fpr`` line."""
     fig, (recall_ax, roc_ax) = plt.subplots(1, 2, figsize=(10, 3.8))
     sns.lineplot(_means(metrics, "heads", "recall"), x="k", y="value", hue="model", hue_order=list(models),
-                 marker="o", ax=recall_ax)
+                 marker="o", errorbar=ERRORBAR, ax=recall_ax)
     recall_ax.set(title="(a) recall@K", xlabel="K (list length)", ylabel="recall")
     _roc_panel(roc_ax, roc_curves, "heads", models, fpr)
     roc_ax.set_title("(b) ROC")
@@ -165,7 +186,8 @@ def business_scenarios(metrics: pd.DataFrame, data: str, models: Sequence[str], 
     for ax, metric, panel in zip(axes, ("ndcg", "hr"), panels):
         values = pd.concat([_means(metrics, "methods", metric, slice_name).assign(scenario=slice_name)
                             for slice_name in ("high-value users", "long-tail products")])
-        sns.barplot(values[values["k"] == k], x="scenario", y="value", hue="model", hue_order=list(models), ax=ax)
+        sns.barplot(values[values["k"] == k], x="scenario", y="value", hue="model", hue_order=list(models),
+                    errorbar=ERRORBAR, ax=ax)
         ax.set_title(panel, fontsize=9)
         ax.set(xlabel="", ylabel=metric.upper())
     return _finish(fig, "Fig. 12: methods in business scenarios", data)
@@ -176,7 +198,7 @@ def precision_by_length(metrics: pd.DataFrame, data: str, models: Sequence[str])
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     for ax, slice_name, panel in zip(axes, ("all", "high-value users"), ("(a) all users", "(b) high-value users")):
         sns.lineplot(_means(metrics, "methods", "precision", slice_name), x="k", y="value", hue="model",
-                     hue_order=list(models), marker="o", ax=ax)
+                     hue_order=list(models), marker="o", errorbar=ERRORBAR, ax=ax)
         ax.set(title=panel, xlabel="K (list length)", ylabel="precision")
     return _finish(fig, "Fig. 13: precision at different list lengths", data)
 
@@ -188,7 +210,7 @@ def robustness(metrics: pd.DataFrame, roc_curves: pd.DataFrame, data: str, model
     for ax, slice_name, panel in zip(axes, ("cold-start users", "long-tail products"),
                                      ("(a) cold start", "(b) long tail")):
         sns.lineplot(_means(metrics, "methods", "hr", slice_name), x="k", y="value", hue="model",
-                     hue_order=list(models), marker="o", ax=ax)
+                     hue_order=list(models), marker="o", errorbar=ERRORBAR, ax=ax)
         ax.set(title=panel, xlabel="K (list length)", ylabel="hit rate")
     _roc_panel(axes[2], roc_curves, "methods", models, fpr)
     axes[2].set_title("(c) ROC")

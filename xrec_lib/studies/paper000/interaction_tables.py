@@ -208,11 +208,16 @@ def real_data_report(study: StudyResult | None, bundle) -> dict[str, pd.DataFram
     return tables
 
 
+#: Fig. 9's values at the paper's 100th epoch: ``{metric: {head: fraction}}``.
+FIG9_PAPER = {metric: {v.model: v.value for v in papers.lookup(paper="000", source=source, metric=metric)}
+              for metric, source in (("ndcg", "Fig. 9(a)"), ("map", "Fig. 9(b)"))}
+
+
 def study_figure(study: StudyResult, item: str) -> plt.Figure:
     """The figure of paper item ``item`` (``"fig9"`` ... ``"fig14"``) drawn from ``study``'s data."""
     heads, methods = HEAD_COMPARISON, tuple(METHODS)
     draw = {
-        "fig9": lambda: figures.training_curves(study.curves, study.label, heads),
+        "fig9": lambda: figures.training_curves(study.curves, study.label, heads, paper=FIG9_PAPER),
         "fig10": lambda: figures.scenario_bars(study.metrics, study.label, heads),
         "fig11": lambda: figures.recall_and_roc(study.metrics, study.roc_curves, study.label, heads),
         "fig12": lambda: figures.business_scenarios(study.metrics, study.label, methods),
