@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from xrec_lib import report  # noqa: E402
+from xrec_lib import report, report_tables  # noqa: E402
 from xrec_lib.errors import DataError  # noqa: E402
 from xrec_lib.report_items import ITEMS, NOTEBOOKS, item_ids, items_of  # noqa: E402
 
@@ -356,19 +356,19 @@ def test_a_long_table_becomes_one_row_per_model_and_one_column_per_metric():
             ["2", "GCN", "map", "20", "0.0301", "0.002", "", "syn"],
             ["3", "Siamese GCN", "map", "20", "0.0452", "0.003", "0.044", "syn"],
             ["4", "Siamese GCN", "coverage", "", "0.3", "nan", "", "syn"]]
-    wide, cells, reshaped = report.shaped_table(header, rows)
+    wide, cells, reshaped = report_tables.shaped_table(header, rows)
     assert reshaped and wide == ["model", "data", "ndcg@20", "map@20", "coverage"]
     assert cells == [["GCN", "syn", "0.0612 ± 0.0040 (paper 0.0640)", "0.0301 ± 0.0020", "–"],
                      ["Siamese GCN", "syn", "0.0801 ± 0.0051 (paper 0.0780)", "0.0452 ± 0.0030 (paper 0.0440)",
                       "0.3000 ± –"]]
-    _, single, _ = report.shaped_table(header, rows, single_seed=True)
+    _, single, _ = report_tables.shaped_table(header, rows, single_seed=True)
     assert single[0][2] == "0.0612 ± – (paper 0.0640)"  # one seed: no spread, not 0.0000
     # not a long table: only the unnamed 0..n index goes, and single-seed spreads become dashes
-    assert report.long_to_wide(["model", "hr"], [["GCN", "0.1"]]) is None
-    plain = report.shaped_table(["", "model", "hr@20"], [["0", "GCN", "0.5437 ± 0.0000"], ["1", "MF", "nan ± 0.0"]],
+    assert report_tables.long_to_wide(["model", "hr"], [["GCN", "0.1"]]) is None
+    plain = report_tables.shaped_table(["", "model", "hr@20"], [["0", "GCN", "0.5437 ± 0.0000"], ["1", "MF", "nan ± 0.0"]],
                                 single_seed=True)
     assert plain == (["model", "hr@20"], [["GCN", "0.5437 ± –"], ["MF", "–"]], False)
-    named_index = report.shaped_table(["", "hr"], [["sparse", "0.1"]])
+    named_index = report_tables.shaped_table(["", "hr"], [["sparse", "0.1"]])
     assert named_index[0] == ["", "hr"]  # a first column of labels is kept
 
 
@@ -378,7 +378,7 @@ def test_a_two_level_header_table_is_flattened():
             ["model", "data", "", "", "", "", "", ""],
             ["MFN", "paper (CMU-MOSI)", "0.95", "", "", "0.781", "", ""],
             ["Proposed (ours)", "synthetic MOSI", "", "1.16647", "0.0123", "", "0.5616", "0.0"]]
-    assert report.shaped_table(rows[0], rows[1:]) == (
+    assert report_tables.shaped_table(rows[0], rows[1:]) == (
         ["model", "data", "mae", "f1"],
         [["MFN", "paper (CMU-MOSI)", "paper 0.9500", "paper 0.7810"],
          ["Proposed (ours)", "synthetic MOSI", "1.1665 ± 0.0123", "0.5616 ± 0.0000"]], True)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import math
 import os
 import sys
 import tempfile
@@ -34,6 +33,7 @@ from xrec_lib.errors import DataError
 from xrec_lib.papers import PAPERS
 from xrec_lib.report_items import ITEMS, NOTEBOOKS, ReportItem, item_ids, items_of
 from xrec_lib.report_render import Badge, Block, Figure, Heading, Link, Para, Table, to_html, to_markdown
+from xrec_lib.report_tables import number, shaped_table
 from xrec_lib.results import LEARNING_CURVES
 
 MANIFEST_NAME = "run_manifest.json"
@@ -42,10 +42,8 @@ MAX_ROWS = 200  # rows of a table shown on the page; the linked CSV holds them a
 FOLDED_ROWS = 30  # longer tables are folded behind their caption
 ITEM_BADGES = {"produced": "produced", "failed": "failed", "missing": "not produced",
                "not reproducible": "not reproducible", "restated": "restated"}
-#: Columns of a long results table (one row per model, metric and cut-off) that become the cells of its wide form.
-LONG_VALUE_COLUMNS = ("metric", "k", "ours", "ours_std", "paper")
 #: Words in a table's or figure's file name that tell which data it uses (matched without punctuation or case).
-DATA_WORDS = ("synthetic", "amazon", "gowalla", "ml100k", "movielens", "microlens", "mosei", "mosi")
+DATA_WORDS = ("synthetic", "xmarket", "amazon", "gowalla", "ml100k", "movielens", "microlens", "mosei", "mosi")
 
 
 @dataclass
@@ -158,142 +156,9 @@ def _verdict_counts(verdicts: list[dict[str, Any]]) -> dict[str, int]:
     return {outcome: sum(v["verdict"] == outcome for v in verdicts) for outcome in OUTCOMES}
 
 
-def _number(value: Any, digits: int = 4) -> str:
-    """A value for reading: floats to ``digits`` decimals (significant digits below 0.001), None/NaN as a dash."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    if isinstance(value, float):
-        return f"{value:.{digits}g}" if abs(value) < 1e-3 and value else f"{value:.{digits}f}"
-    return str(value)
-
-
-def _display_cell(text: str) -> str:
-    """A CSV cell for reading: long decimals shortened to 4 places, NaN (not measured or not reported) as a dash;
-    integers and words unchanged."""
-    try:
-        value = float(text)
-    except ValueError:
-        return text
-    if math.isnan(value):
-        return "–"
-    if text.strip().lstrip("-").isdigit():
-        return text
-    return _number(value)
-
-
 def _single_seed(state: NotebookState) -> bool:
     """Whether the notebook ran one seed only: its standard deviations are then not measured, not zero."""
     return len((state.results or {}).get("seeds") or []) == 1
-
-
-def drop_index_column(header: list[str], rows: list[list[str]]) -> tuple[list[str], list[list[str]]]:
-    """Without pandas' unnamed index column (an empty or ``Unnamed: 0`` first header cell over 0, 1, ... n-1)."""
-    if not header or header[0].strip() not in ("", "Unnamed: 0"):
-        return header, rows
-    if [row[0] if row else "" for row in rows] != [str(number) for number in range(len(rows))]:
-        return header, rows
-    return header[1:], [row[1:] for row in rows]
-
-
-def _estimate(mean: str, std: str | None, single_seed: bool, others: Sequence[tuple[str, str]] = ()) -> str:
-    """``"0.1235 ± 0.0040 (paper 0.1260)"``: our mean and standard deviation (a dash for it when there is one seed
-    or none was recorded), then the other values of the cell (the paper's) in brackets; only those when we have
-    no value."""
-    found = [(label, _display_cell(value)) for label, value in others if value.strip() not in ("", "nan", "NaN")]
-    extra = "; ".join(f"{label} {value}" for label, value in found)
-    if mean.strip() in ("", "nan", "NaN"):
-        return extra or "–"
-    spread = "–" if single_seed or std is None or std.strip() in ("", "nan", "NaN") else _display_cell(std)
-    text = f"{_display_cell(mean)} ± {spread}"
-    return f"{text} ({extra})" if extra else text
-
-
-def _metric_label(metric: str, k: str) -> str:
-    """``ndcg`` at ``20`` -> ``"ndcg@20"``; the metric alone without a cut-off."""
-    k = k.strip()
-    if k in ("", "nan", "NaN", "None"):
-        return metric
-    try:
-        k = str(int(float(k)))
-    except ValueError:
-        pass
-    return f"{metric}@{k}"
-
-
-def long_to_wide(header: list[str], rows: list[list[str]],
-                 single_seed: bool = False) -> tuple[list[str], list[list[str]]] | None:
-    """A long results table (one row per model, ``metric``, optional ``k``, ``ours``, optional ``ours_std`` and
-    ``paper``) in the papers' shape: one row per model (and every other column: data, scenario, ...), one column
-    per metric@k, each cell ``"ours ± std (paper value)"``. None when the table is not long."""
-    if "metric" not in header or "ours" not in header:
-        return None
-    at = {name: header.index(name) for name in LONG_VALUE_COLUMNS if name in header}
-    keys = [index for index, name in enumerate(header) if name not in LONG_VALUE_COLUMNS]
-
-    def cell(row: list[str], name: str) -> str:
-        return row[at[name]] if name in at and at[name] < len(row) else ""
-
-    columns: dict[str, None] = {}
-    by_key: dict[tuple[str, ...], dict[str, str]] = {}
-    for row in rows:
-        column = _metric_label(cell(row, "metric"), cell(row, "k"))
-        columns[column] = None
-        std = cell(row, "ours_std") if "ours_std" in at else None
-        by_key.setdefault(tuple(row[i] if i < len(row) else "" for i in keys), {})[column] = _estimate(
-            cell(row, "ours"), std, single_seed, [("paper", cell(row, "paper"))])
-    wide_header = [header[i] for i in keys] + list(columns)
-    wide_rows = [list(key) + [values.get(column, "–") for column in columns] for key, values in by_key.items()]
-    return wide_header, wide_rows
-
-
-def flatten_two_level(rows: list[list[str]],
-                      single_seed: bool = False) -> tuple[list[str], list[list[str]]] | None:
-    """A table that pandas wrote with two header rows (``metric`` over ``paper``/``mean``/``std``) and a row of
-    index names (``model``, ``data``), as one header: the index columns, then one column per metric with cells
-    ``"mean ± std (paper value)"``. None for any other table."""
-    if len(rows) < 3 or not rows[0] or rows[0][0] != "metric":
-        return None
-    top, sub, names = rows[0], rows[1], rows[2]
-    width = next((i for i, name in enumerate(top) if i > 0 and name), len(top))
-    if not {"mean"} <= set(sub[width:]) or not all(names[:width]):
-        return None
-    metrics = list(dict.fromkeys(top[width:]))
-    wide_rows = []
-    for row in rows[3:]:
-        values = {(top[i], sub[i]): (row[i] if i < len(row) else "") for i in range(width, len(top))}
-        cells = []
-        for metric in metrics:
-            others = [(label, values[(metric, label)]) for (m, label) in values if m == metric
-                      and label not in ("mean", "std")]
-            cells.append(_estimate(values.get((metric, "mean"), ""), values.get((metric, "std")), single_seed,
-                                   others))
-        wide_rows.append(row[:width] + cells)
-    return names[:width] + metrics, wide_rows
-
-
-def _single_seed_cell(text: str) -> str:
-    """A cell ``"0.5437 ± 0.0000"`` of a single-seed run as ``"0.5437 ± –"`` (and ``"nan ± ..."`` as a dash)."""
-    mean, separator, _ = text.partition(" ± ")
-    if not separator:
-        return text
-    return "–" if mean.strip().lower() == "nan" else f"{mean} ± –"
-
-
-def shaped_table(header: list[str], rows: list[list[str]],
-                 single_seed: bool = False) -> tuple[list[str], list[list[str]], bool]:
-    """A bundle CSV (header and rows as read) as the report shows it: pandas' unnamed index dropped, long and
-    two-level tables in the papers' wide shape, numbers shortened, single-seed spreads as dashes. The third value
-    says whether the shape changed (the CSV then keeps the long form)."""
-    reshaped = flatten_two_level([header, *rows], single_seed)
-    if reshaped is None:
-        header, rows = drop_index_column(header, rows)
-        reshaped = long_to_wide(header, rows, single_seed)
-    if reshaped is not None:
-        return reshaped[0], reshaped[1], True
-    cells = [[_display_cell(cell) for cell in row] for row in rows]
-    if single_seed:
-        cells = [[_single_seed_cell(cell) for cell in row] for row in cells]
-    return header, cells, False
 
 
 def _csv_table(reports_dir: Path, notebook: str, name: str, single_seed: bool = False) -> Table:
@@ -314,8 +179,8 @@ def _verdict_table(verdicts: list[dict[str, Any]], caption: str,
                    unconverged: dict[str, list[str]] | None = None) -> Table:
     header = ["claim", "verdict", "mean diff [95% CI]", "effect d_z", "paper's gap", "p (two-sided)",
               "p (Holm)", "test", "pairs", "flags"]
-    rows = [[v["claim"], Badge(v["verdict"]), _interval(v), _number(v.get("effect_dz")), _number(v.get("paper_gap")),
-             _number(v.get("p_value")), _holm(v), v.get("test") or "–", _pairs(v),
+    rows = [[v["claim"], Badge(v["verdict"]), _interval(v), number(v.get("effect_dz")), number(v.get("paper_gap")),
+             number(v.get("p_value")), _holm(v), v.get("test") or "–", _pairs(v),
              _flags(v, _unconverged_in(v["claim"], unconverged or {}))] for v in verdicts]
     return Table(header, rows, caption)
 
@@ -352,13 +217,13 @@ def _interval(verdict: dict[str, Any]) -> str:
     """``"0.0123 [0.0040, 0.0210]"``; the mean alone when no interval was computed."""
     mean, low, high = (verdict.get(key) for key in ("mean_diff", "ci_low", "ci_high"))
     if low is None or high is None:
-        return _number(mean)
-    return f"{_number(mean)} [{_number(low)}, {_number(high)}]"
+        return number(mean)
+    return f"{number(mean)} [{number(low)}, {number(high)}]"
 
 
 def _holm(verdict: dict[str, Any]) -> str:
     adjusted, family = verdict.get("p_adjusted"), verdict.get("family_size")
-    return "–" if adjusted is None else f"{_number(adjusted)} (of {family})" if family else _number(adjusted)
+    return "–" if adjusted is None else f"{number(adjusted)} (of {family})" if family else number(adjusted)
 
 
 def _flags(verdict: dict[str, Any], unconverged: Sequence[str] = ()) -> str:
@@ -671,7 +536,7 @@ def _tuning_table(state: NotebookState) -> Table | None:
                f"profile {budget.get('profile', '?')}"
                + (f", overrides {budget['overrides']}" if budget.get("overrides") else "")
                + (f", {budget['minutes']} min" if budget.get("minutes") is not None else "") + ")")
-    rows = [[model, ", ".join(f"{k} = {_number(v, 4) if isinstance(v, float) else v}" for k, v in values.items())]
+    rows = [[model, ", ".join(f"{k} = {number(v, 4) if isinstance(v, float) else v}" for k, v in values.items())]
             for model, values in (tuning.get("models") or {}).items()]
     return Table(["model", "chosen values"], rows, caption, collapsed=len(rows) > FOLDED_ROWS)
 
