@@ -113,6 +113,13 @@ class EncoderObjective(Objective):
         self.users, self.items = coo.row.astype(np.int64), coo.col.astype(np.int64)
         self.rng = np.random.default_rng(config.seed)
         self.keys = interaction_keys(train)
+        self.shard, self.rank_rng = None, None
+
+    def distribute(self, shard) -> None:
+        """Data parallelism (:mod:`xrec_lib.training.distributed`): every rank draws the same batch order and
+        keeps its part of each global batch; its negatives come from its own stream (``sampling="rank"``) or are
+        drawn for the whole global batch from the shared one (``"global"``); validation splits the users."""
+        self.shard, self.rank_rng = shard, shard.rng(self.config.seed)
 
     def n_batches(self) -> int:
         return math.ceil(len(self.users) / self.config.batch_size)
@@ -122,8 +129,13 @@ class EncoderObjective(Objective):
         for start in range(0, len(order), self.config.batch_size):
             batch = order[start: start + self.config.batch_size]
             k = self.config.n_negatives
-            negatives = sample_negatives(np.repeat(self.users[batch], k), self.train, self.rng,
+            rng = self.rng
+            if self.shard is not None and self.shard.sampling == "rank":
+                batch, rng = self.shard.part(batch), self.rank_rng
+            negatives = sample_negatives(np.repeat(self.users[batch], k), self.train, rng,
                                          keys=self.keys).reshape(len(batch), k)
+            if self.shard is not None and self.shard.sampling == "global":
+                batch, negatives = self.shard.part(batch), self.shard.part(negatives)
             yield tuple(torch.from_numpy(a).to(self.config.device)
                         for a in (self.users[batch], self.items[batch], negatives))
 
@@ -147,7 +159,11 @@ class EncoderObjective(Objective):
     def validate(self) -> dict[str, float] | None:
         if self.valid is None:
             return None
-        summary = evaluate_encoder(self.module, self.valid, self.train, [self.config.monitor_k]).summary()
+        if self.shard is not None:
+            summary = self.shard.ranking_summary(*embeddings(self.module), self.valid, self.train,
+                                                 [self.config.monitor_k])
+        else:
+            summary = evaluate_encoder(self.module, self.valid, self.train, [self.config.monitor_k]).summary()
         return {"ndcg": summary[self.config.monitor_k]["ndcg"], "recall": summary[self.config.monitor_k]["recall"]}
 
 

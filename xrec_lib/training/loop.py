@@ -10,13 +10,22 @@ A model takes part through an :class:`Objective`, which supplies only what is sp
   into the history (default log: ``loss``);
 * ``after_step(batch)``: per-batch callback after the optimiser step (e.g. SLGM's label updates);
 * ``validate()``: a dict of validation metrics (``None``: the model has no validation split);
-* ``after_epoch(epoch)``: extra history columns of the epoch (e.g. test curves of a paper figure).
+* ``after_epoch(epoch)``: extra history columns of the epoch (e.g. test curves of a paper figure);
+* ``distribute(shard)``: under data parallelism, called once before training with this rank's
+  :class:`~xrec_lib.training.distributed.Shard`; an objective that keeps only ``shard.part(batch)`` of every
+  global batch trains each rank on its part (default: whole batches on every rank).
 
 The loop owns the rest, the same for every model: Adam (``lr``, ``weight_decay``), the learning-rate schedule
 (``constant``; ``exponential``, times ``lr_decay`` after every epoch; ``linear``, per step to 0 at the epoch cap),
 the epoch cap, ``max_batches`` per epoch, the wall-clock budget, early stopping on the validation metric
 ``monitor`` (direction ``mode``; ``patience`` evaluations without an improvement larger than ``min_delta``; best
 parameters restored), NaN checks, tqdm progress, an optional checkpoint and the history.
+
+Data parallelism: when a ``torch.distributed`` process group is initialised (``LoopConfig.distributed`` None or
+True), the module is wrapped in ``DistributedDataParallel``, each rank's loss is weighted by its share of the
+global batch, the logged losses are those of the global batch, and validation, ``after_epoch`` columns and the
+wall-clock decision are rank 0's on every rank, so every rank stops at the same epoch; only rank 0 writes the
+checkpoint (:mod:`xrec_lib.training.distributed`). Without a process group nothing of this runs.
 
 Stopping reasons (``FitResult.stopped_by``): ``"patience"`` (early stopping), ``"cap"`` (``max_epochs``
 reached), ``"time"`` (``max_minutes`` exceeded). ``FitResult.converged`` is true when training stopped by
@@ -32,13 +41,16 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
 from xrec_lib.errors import ConfigError, XrecError
+
+if TYPE_CHECKING:
+    from xrec_lib.training import distributed
 
 SCHEDULES = ("constant", "exponential", "linear")
 STOP_REASONS = ("patience", "cap", "time")
@@ -71,7 +83,8 @@ class LoopConfig:
         fused: Adam's fused kernel.
         progress: tqdm bar over the epochs.
         desc: label of the bar.
-        checkpoint_path: where the best ``state_dict`` is saved (None: memory only).
+        checkpoint_path: where the best ``state_dict`` is saved (None: memory only; rank 0 only).
+        distributed: train data-parallel over the initialised process group (None: when there is one).
     """
 
     max_epochs: int
@@ -93,6 +106,7 @@ class LoopConfig:
     progress: bool = False
     desc: str | None = None
     checkpoint_path: str | Path | None = field(default=None, compare=False)
+    distributed: bool | None = None
 
     def __post_init__(self) -> None:
         for name in ("max_epochs", "eval_every"):
@@ -144,6 +158,10 @@ class Objective:
         """Extra history columns of ``epoch`` (module in eval mode, no gradients)."""
         return {}
 
+    def distribute(self, shard: distributed.Shard) -> None:
+        """Data parallelism: keep ``shard`` and yield ``shard.part(global_batch)`` from ``batches`` (module
+        docstring). By default every rank keeps whole batches."""
+
 
 @dataclass
 class FitResult:
@@ -175,28 +193,56 @@ class FitResult:
 
 def fit(objective: Objective, config: LoopConfig, on_epoch: Callable[[dict], None] | None = None) -> FitResult:
     """Train ``objective.module`` under ``config`` (module docstring); ``on_epoch`` is called with every history
-    row as it is completed."""
+    row as it is completed (on every rank under data parallelism)."""
     module = objective.module.to(config.device)
     if config.seed is not None:
         torch.manual_seed(config.seed)
+    parallel = _data_parallel(objective, module, config)
+    try:
+        return _fit(objective, module, config, on_epoch, parallel)
+    finally:
+        if parallel is not None:
+            parallel.close()
+
+
+def _data_parallel(objective: Objective, module: torch.nn.Module, config: LoopConfig):
+    """The run's :class:`~xrec_lib.training.distributed.DataParallel`, or None in a single process."""
+    if config.distributed is False:
+        return None
+    from xrec_lib.training import distributed
+
+    if not distributed.active():
+        if config.distributed:
+            raise ConfigError("LoopConfig.distributed is True but no torch.distributed process group is "
+                              "initialised")
+        return None
+    return distributed.DataParallel(objective, module)
+
+
+def _fit(objective: Objective, module: torch.nn.Module, config: LoopConfig,
+         on_epoch: Callable[[dict], None] | None, parallel) -> FitResult:
     optimizer = torch.optim.Adam(objective.param_groups(config.lr), lr=config.lr,
                                  weight_decay=config.weight_decay, fused=config.fused or None)
     scheduler, per_step = _scheduler(optimizer, objective, config)
-    stopping = _EarlyStopping(config)
+    stopping = _EarlyStopping(config, write=parallel is None or parallel.is_main)
     rows, started, stopped_by = [], time.perf_counter(), "cap"
     desc = config.desc or type(module).__name__
-    for epoch in tqdm(range(1, config.max_epochs + 1), disable=not config.progress, desc=desc):
+    progress = config.progress and (parallel is None or parallel.is_main)
+    for epoch in tqdm(range(1, config.max_epochs + 1), disable=not progress, desc=desc):
         epoch_start, lr = time.perf_counter(), optimizer.param_groups[0]["lr"]
         module.train()
-        logs = _run_epoch(objective, optimizer, scheduler if per_step else None, config, desc, epoch)
+        logs = _run_epoch(objective, optimizer, scheduler if per_step else None, config, desc, epoch, parallel)
         row = {"epoch": epoch, **logs, "lr": lr, "seconds": time.perf_counter() - epoch_start}
         module.eval()
         with torch.no_grad():
             metrics = objective.validate() if epoch % config.eval_every == 0 else None
+            if parallel is not None:
+                metrics = parallel.from_main(metrics)
             if metrics is not None:
                 row.update({f"val_{name}": float(value) for name, value in metrics.items()})
                 stopping.update(module, epoch, _monitored(metrics, config))
-            row.update(objective.after_epoch(epoch))
+            extra = objective.after_epoch(epoch)
+            row.update(extra if parallel is None else parallel.from_main(extra))
         row["elapsed_s"] = time.perf_counter() - started
         rows.append(row)
         if on_epoch is not None:
@@ -206,9 +252,11 @@ def fit(objective: Objective, config: LoopConfig, on_epoch: Callable[[dict], Non
         if stopping.should_stop():
             stopped_by = "patience"
             break
-        if config.max_minutes is not None and time.perf_counter() - started > 60 * config.max_minutes:
-            stopped_by = "time"
-            break
+        if config.max_minutes is not None:
+            over_time = time.perf_counter() - started > 60 * config.max_minutes
+            if over_time if parallel is None else parallel.from_main(over_time):
+                stopped_by = "time"
+                break
     if stopping.best_state is None:
         stopping.update(module, len(rows), math.nan, force=True)
     stopping.restore(module)
@@ -255,34 +303,41 @@ def _scheduler(optimizer: torch.optim.Optimizer, objective: Objective, config: L
 
 
 def _run_epoch(objective: Objective, optimizer: torch.optim.Optimizer, step_scheduler, config: LoopConfig,
-               desc: str, epoch: int) -> dict[str, float]:
+               desc: str, epoch: int, parallel=None) -> dict[str, float]:
+    """Epoch means of the logs; under data parallelism each rank's logs are weighted by its share of the global
+    batch and summed over the ranks, which gives the global batch's values."""
     sums: dict[str, float] = {}
     n = 0
     for batch in itertools.islice(objective.batches(epoch), config.max_batches):
+        weight = 1.0 if parallel is None else parallel.step_weight()
         out = objective.loss(batch)
         loss, logs = out if isinstance(out, tuple) else (out, None)
-        if not torch.isfinite(loss):
+        if not (torch.isfinite(loss) if parallel is None else parallel.all_finite(loss)):
             raise TrainingError(f"{desc}: the loss is {loss.item()} at epoch {epoch}, batch {n + 1}; lower the "
                                 f"learning rate or check the inputs")
         optimizer.zero_grad()
-        loss.backward()
+        (loss if parallel is None else parallel.scaled(loss, weight)).backward()
         optimizer.step()
         if step_scheduler is not None:
             step_scheduler.step()
         objective.after_step(batch)
+        if parallel is not None:
+            parallel.after_step()
         for name, value in (logs if logs is not None else {"loss": loss.item()}).items():
-            sums[name] = sums.get(name, 0.0) + float(value)
+            sums[name] = sums.get(name, 0.0) + (float(value) if parallel is None else weight * float(value))
         n += 1
     if n == 0:
         raise TrainingError(f"{desc}: epoch {epoch} has no batch")
+    if parallel is not None:
+        sums = parallel.sum_logs(sums)
     return {name: total / n for name, total in sums.items()}
 
 
 class _EarlyStopping:
     """Tracks the best monitored score and keeps that ``state_dict`` (in memory, and on disk when asked)."""
 
-    def __init__(self, config: LoopConfig):
-        self.config = config
+    def __init__(self, config: LoopConfig, write: bool = True):
+        self.config, self.write = config, write
         self.sign = 1.0 if config.mode == "max" else -1.0
         self.best_score, self.best_epoch, self.best_state, self.stale = math.nan, 0, None, 0
 
@@ -291,7 +346,7 @@ class _EarlyStopping:
         if force or better:
             self.best_score, self.best_epoch, self.stale = score, epoch, 0
             self.best_state = copy.deepcopy(module.state_dict())
-            if self.config.checkpoint_path is not None:
+            if self.config.checkpoint_path is not None and self.write:
                 torch.save(self.best_state, self.config.checkpoint_path)
         else:
             self.stale += 1
