@@ -144,10 +144,10 @@ class EncoderObjective(Objective):
         model, config = self.module, self.config
         user_emb, item_emb = model()
         z_u = user_emb[u]
-        negative = (z_u.unsqueeze(1) * item_emb[j]).sum(-1)  # (B, n_negatives)
-        if config.hard_negatives:
-            hardest = negative.detach().argmax(1, keepdim=True)
-            j, negative = j.gather(1, hardest), negative.gather(1, hardest)
+        if config.hard_negatives and j.shape[1] > 1:  # score the candidates without a graph, keep the hardest
+            with torch.no_grad():
+                j = j.gather(1, (z_u.unsqueeze(1) * item_emb[j]).sum(-1).argmax(1, keepdim=True))
+        negative = (z_u.unsqueeze(1) * item_emb[j]).sum(-1)  # (B, negatives used)
         loss = ranking_loss((z_u * item_emb[i]).sum(1), negative, config.loss, config.margin)
         ego_u, ego_i = model.ego_embeddings(u, i)
         _, ego_j = model.ego_embeddings(u.repeat_interleave(j.shape[1]), j.reshape(-1))
