@@ -196,7 +196,9 @@ def test_ablation_depth_and_verdicts(table1, ablation_runs, depth_runs):
     assert np.isnan(table2.loc["without attention", "paper accuracy"])  # the paper prints no such row
     assert "hr@10" not in depth.columns  # Table 3 reports accuracy only: no ranking pass for the deep stacks
     table3 = tables.table3_summary(depth)
-    assert list(table3.index) == ["N=1", "N=2"]
+    assert list(table3.index) == ["N=1", "N=2", "N=12", "N=16", "N=22"]  # the paper's N as rows of their own
+    assert table3.loc["N=22", "paper accuracy"] == pytest.approx(0.831)
+    assert table3.loc["N=22", "accuracy"] != table3.loc["N=22", "accuracy"]  # not run here: NaN
     assert table3.loc["N=2", "params"] > table3.loc["N=1", "params"]
     assert {"epochs", "stopped by", "converged"} <= set(table3.columns)
     verdicts = tables.verdicts(table1, ablation, depth)

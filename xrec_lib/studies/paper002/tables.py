@@ -128,12 +128,16 @@ def table2_summary(ablation: pd.DataFrame, table1: pd.DataFrame, n_layers: int |
 
 
 def table3_summary(depth: pd.DataFrame) -> pd.DataFrame:
-    """Accuracy (mean ± std) per N, how the fits stopped, with the paper's Table 3 accuracy for N = 12, 16, 22."""
+    """Accuracy (mean ± std) per N, how the fits stopped, with the paper's Table 3 accuracy; the N the paper prints
+    and this run did not train (12, 16, 22 in the paper profile) are rows of their own with the paper's value
+    only."""
     by_n = depth.assign(N=depth["n_layers"].map("N={}".format))
     table = format_mean_std(seed_summary(by_n[["N", "accuracy", "auc", "inference_ms"]], by="N"))
     table["params"] = _first_per_group(by_n, "N", "params").astype(int)
     table["lr"] = _first_per_group(by_n, "N", "lr")
     table = table.join(stopping_summary(by_n, "N"))
+    printed = sorted(int(v.setting["n_layers"]) for v in papers.lookup(paper="002", source="Table 3"))
+    table = table.reindex([*table.index, *(f"N={n}" for n in printed if f"N={n}" not in table.index)])
     table["paper accuracy"] = [_paper_table3(int(n[2:])) for n in table.index]
     return table
 
