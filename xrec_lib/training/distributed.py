@@ -42,7 +42,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -54,6 +54,7 @@ from xrec_lib.errors import ConfigError
 
 SAMPLING_MODES = ("rank", "global")
 _RANK_STREAM = 1  # middle word of a rank's seed sequence (seed, 1, rank)
+_TORCH_STREAM = 2  # middle word of the seed sequence of a rank's torch generator (seed, 2, rank)
 _sampling = "rank"
 
 
@@ -169,6 +170,24 @@ def all_reduce_sum(values: torch.Tensor | np.ndarray) -> torch.Tensor:
     return tensor.cpu()
 
 
+def all_gather_rows(values: torch.Tensor | np.ndarray) -> torch.Tensor:
+    """Every rank's rows (first dimension; the counts may differ, the other dimensions may not) concatenated in
+    rank order, on every rank (a CPU tensor; the input itself without a process group)."""
+    tensor = torch.as_tensor(values)
+    if not active():
+        return tensor
+    device, size = collective_device(), world_size()
+    counts = torch.zeros(size, dtype=torch.int64, device=device)
+    counts[rank()] = len(tensor)
+    dist.all_reduce(counts)
+    counts = counts.cpu().tolist()
+    padded = torch.zeros((max(max(counts), 1), *tensor.shape[1:]), dtype=tensor.dtype, device=device)
+    padded[: len(tensor)] = tensor.to(device)
+    parts = [torch.empty_like(padded) for _ in range(size)]
+    dist.all_gather(parts, padded)
+    return torch.cat([part[:count] for part, count in zip(parts, counts)]).cpu()
+
+
 def from_main(value: Any) -> Any:
     """Rank 0's ``value`` on every rank (any picklable object; the value itself without a process group)."""
     if not active():
@@ -241,6 +260,14 @@ class Shard:
     def ranking_summary(self, user_emb: torch.Tensor, item_emb: torch.Tensor, test: sp.spmatrix,
                         exclude: sp.spmatrix | None, ks: Iterable[int]) -> dict[int, dict[str, float]]:
         return ranking_summary(user_emb, item_emb, test, exclude, ks, self.rank, self.world_size)
+
+    def split_ranking(self, evaluate: Callable[[sp.csr_matrix], Any], test: sp.spmatrix,
+                      ks: Iterable[int]) -> dict[int, dict[str, float]]:
+        return split_ranking_summary(evaluate, test, ks, self.rank, self.world_size)
+
+    def rows(self, n: int) -> slice:
+        """The rank's contiguous block of ``n`` evaluation rows (may be empty; no stand-in, no weight)."""
+        return slice(*self.bounds(n))
 
 
 class DataParallel:
@@ -337,6 +364,48 @@ def ranking_summary(user_emb: torch.Tensor, item_emb: torch.Tensor, test: sp.spm
                  for col, name in enumerate(names)}
         summary[k] = means | {"coverage": float((recommended[row] > 0).sum() / test.shape[1])}
     return summary
+
+
+def split_ranking_summary(evaluate: Callable[[sp.csr_matrix], Any], test: sp.spmatrix, ks: Iterable[int],
+                          rank_: int | None = None, world_size_: int | None = None) -> dict[int, dict[str, float]]:
+    """:func:`ranking_summary` for any full-ranking evaluation: ``evaluate(test_block)`` returns the
+    :class:`~xrec_lib.metrics.RankingResult` of the users with test items in ``test_block`` (``test`` with only
+    this rank's block of evaluated users kept; e.g. a head's two-stage ranking). The per-user sums, the count and
+    the items recommended at every ``k`` are all-reduced: every rank returns the same means."""
+    from xrec_lib.metrics import evaluated_users, validate_ks
+
+    rank_ = rank() if rank_ is None else rank_
+    world_size_ = world_size() if world_size_ is None else world_size_
+    ks = validate_ks(ks)
+    test = sp.csr_matrix(test)
+    users = evaluated_users(test)
+    block = users[len(users) * rank_ // world_size_: len(users) * (rank_ + 1) // world_size_]
+    keep = np.zeros(test.shape[0], dtype=np.float32)
+    keep[block] = 1.0
+    result = evaluate(sp.csr_matrix(sp.diags(keep) @ test))
+    names = sorted(result.values[ks[0]])
+    sums = [float(result.values[k][name].sum()) for k in ks for name in names]
+    recommended = np.zeros((len(ks), test.shape[1]), dtype=np.float64)
+    for row, k in enumerate(ks):
+        items = result.top_items[:, :k]
+        recommended[row, np.unique(items[items >= 0])] = 1.0
+    totals = all_reduce_sum(torch.tensor(sums + [float(len(result.users))], dtype=torch.float64)).numpy()
+    recommended = all_reduce_sum(torch.from_numpy(recommended)).numpy()
+    count = totals[-1]
+    summary: dict[int, dict[str, float]] = {}
+    for row, k in enumerate(ks):
+        means = {name: float(totals[row * len(names) + col] / count) if count else float("nan")
+                 for col, name in enumerate(names)}
+        summary[k] = means | {"coverage": float((recommended[row] > 0).sum() / test.shape[1])}
+    return summary
+
+
+def reseed_torch(shard: "Shard", seed: int | None) -> None:
+    """Seed torch's global generator (dropout masks) from the rank's own seed sequence ``(seed, 2, rank)``, so that
+    the ranks draw different masks for their parts of a batch instead of the same ones (called from
+    ``Objective.distribute``, after the model is built: DDP copies rank 0's parameters anyway)."""
+    if seed is not None:
+        torch.manual_seed(int(np.random.default_rng([int(seed), _TORCH_STREAM, shard.rank]).integers(1 << 62)))
 
 
 # ------------------------------------------------------------------------------------------ command line

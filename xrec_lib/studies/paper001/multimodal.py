@@ -11,13 +11,20 @@ Tuning: :func:`run_models` takes the values ``make tune`` chose per model (:mod:
 learning rate, weight decay, dropout) and lays them over the section's settings for every seed of that model
 (:meth:`~xrec_lib.studies.paper001.settings.Paper001Settings.tuned_for`); a model without tuned values trains with
 the profile's.
+
+Data parallelism (:mod:`xrec_lib.training.distributed`, ``fit`` under a process group): every rank draws the same
+permutation and keeps its part of every global batch of ``batch_size`` samples (dropout masks from the rank's own
+torch seed). SLGM stays the same on every rank: after each step the ranks all-gather the head features of their
+parts, and every rank updates the labels, stored features and centres of the whole global batch, as one process
+does. The validation MAE is the all-reduced sum of absolute errors of the ranks' blocks of the validation samples
+over their all-reduced count; the test columns of ``after_epoch`` are computed on rank 0 (the loop uses rank 0's).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -32,6 +39,7 @@ from xrec_lib.models.multimodal import BASELINES, MULTIMODAL_MODELS
 from xrec_lib.models.slgm import SelfSupervisedLabelGenerator
 from xrec_lib.studies.paper001.settings import Paper001Settings
 from xrec_lib.text import MINILM_DIM, encode_texts
+from xrec_lib.training import distributed
 from xrec_lib.training.loop import FitResult, LoopConfig, Objective, fit
 
 Split = dict[str, np.ndarray]
@@ -106,6 +114,15 @@ def predict(model: nn.Module, split: Split, batch_size: int, device: str) -> np.
     return np.concatenate(parts)
 
 
+class _Part(NamedTuple):
+    """A rank's part of a global batch: ``rows`` (its training rows; a stand-in row when its slice is empty),
+    ``batch`` (the global batch's rows) and ``own`` (how many of ``rows`` belong to the global batch)."""
+
+    rows: torch.Tensor
+    batch: torch.Tensor
+    own: int
+
+
 class SentimentObjective(Objective):
     """Self-MM's training of one sentiment model on ``data["train"]`` (module docstring).
 
@@ -130,6 +147,13 @@ class SentimentObjective(Objective):
             self.slgm.init_labels(self.labels)
         self.generator = torch.Generator().manual_seed(seed)
         self.epoch, self._features = 0, None
+        self.model, self.seed, self.shard = model, seed, None  # model: the module itself, also under a wrapper
+
+    def distribute(self, shard: distributed.Shard) -> None:
+        """Data parallelism (module docstring): the rank's part of every global batch; SLGM fed with the whole
+        global batch's features; validation split."""
+        self.shard = shard
+        distributed.reseed_torch(shard, self.seed)
 
     def param_groups(self, lr: float) -> list[dict]:
         encoder = getattr(self.module, "text_layers", None)
@@ -142,9 +166,15 @@ class SentimentObjective(Objective):
 
     def batches(self, epoch: int):
         self.epoch = epoch
-        return torch.randperm(len(self.labels), generator=self.generator).split(self.batch_size)
+        batches = torch.randperm(len(self.labels), generator=self.generator).split(self.batch_size)
+        return batches if self.shard is None else self._parts(batches)
 
-    def loss(self, rows: torch.Tensor):
+    def _parts(self, batches):
+        for batch in batches:
+            start, stop = self.shard.bounds(len(batch))
+            yield _Part(self.shard.part(batch), batch, max(stop - start, 0))
+
+    def loss(self, rows: torch.Tensor | _Part):
         """L1 on ``M``; with SLGM, plus the ``tanh(|y_s - y_m|)``-weighted L1 of every unimodal task (Self-MM's
         weighted loss). Logs ``train_loss`` (the total) and ``train_loss_fusion`` (the ``M`` term).
 
@@ -152,6 +182,8 @@ class SentimentObjective(Objective):
         unimodal terms switch on as SLGM moves the labels from the second epoch: the total loss rises at epochs
         2-3 by design while the fusion loss keeps falling.
         """
+        if isinstance(rows, _Part):
+            rows = rows.rows
         outputs = self.module(to_batch(self.data["train"], rows.numpy(), self.device))
         fusion_loss = torch.mean(torch.abs(outputs["M"] - self.labels[rows].to(self.device)))
         loss = fusion_loss
@@ -163,26 +195,48 @@ class SentimentObjective(Objective):
                 for task in self.slgm.unimodal_tasks)
         return loss, {"train_loss": loss.item(), "train_loss_fusion": fusion_loss.item()}
 
-    def after_step(self, rows: torch.Tensor) -> None:
+    def after_step(self, rows: torch.Tensor | _Part) -> None:
         if self.slgm is None:
             return
+        if isinstance(rows, _Part):
+            rows, self._features = rows.batch, self._gathered(self._features, rows.own)
         if self.epoch > 1:
             self.slgm.update_labels(rows, self._features, self.epoch)
         self.slgm.update_features(rows, self._features)
         self.slgm.update_centers()
         self._features = None
 
+    @staticmethod
+    def _gathered(features: dict[str, torch.Tensor], own: int) -> dict[str, torch.Tensor]:
+        """The head features of the whole global batch, in its row order: every rank's first ``own`` rows, gathered
+        in rank order (the ranks' parts are its consecutive slices)."""
+        names = list(features)
+        widths = [features[name].shape[1] for name in names]
+        local = torch.cat([features[name].detach().float().cpu()[:own] for name in names], dim=1)
+        return dict(zip(names, distributed.all_gather_rows(local).split(widths, dim=1)))
+
     def validate(self) -> dict[str, float]:
-        return {"mae": self.split_metrics("valid")[0]["mae"]}
+        if self.shard is None:
+            return {"mae": self.split_metrics("valid")[0]["mae"]}
+        split = self.data["valid"]
+        rows = self.shard.rows(len(split["regression_labels"]))
+        errors = 0.0
+        if rows.stop > rows.start:
+            block = {key: value[rows] for key, value in split.items()}
+            predictions = predict(self.model, block, PREDICT_BATCH, self.device)
+            errors = float(np.abs(predictions.astype(np.float64) - block["regression_labels"]).sum())
+        errors, count = distributed.all_reduce_sum(torch.tensor([errors, float(rows.stop - rows.start)],
+                                                                dtype=torch.float64)).tolist()
+        return {"mae": errors / count}
 
     def after_epoch(self, epoch: int) -> dict[str, float]:
-        if not self.track_test:
+        if not self.track_test or (self.shard is not None and self.shard.rank != 0):
             return {}
         return {f"test_{name}": value for name, value in self.split_metrics("test")[0].items()}
 
     def split_metrics(self, split: str) -> tuple[dict[str, float], np.ndarray]:
         """Regression metrics and predictions of the module as it is, on ``data[split]``."""
-        predictions = predict(self.module, self.data[split], PREDICT_BATCH, self.device)
+        predictions = predict(self.model, self.data[split], PREDICT_BATCH, self.device)
         return regression_metrics(predictions, self.data[split]["regression_labels"]), predictions
 
 

@@ -19,6 +19,12 @@ its tuned values; otherwise, on the first seed of a run the model is trained onc
 ``lr_grid`` and the rate with the best validation accuracy is kept (the first one on ties)
 (:func:`fit_with_lr_selection`). Widths, the cap and the patience are shared settings of the profile. The SVM
 baseline has no learning rate (``C = 1``) and is not tuned.
+
+Data parallelism (:mod:`xrec_lib.training.distributed`, ``fit`` under a process group): every rank draws the same
+permutation and keeps its part of every global batch of ``batch_size`` examples (dropout masks from the rank's own
+torch seed); validation scores each rank's block of the validation examples: the accuracy is the all-reduced
+count of correct examples over the all-reduced total, the AUC that of the scores gathered from every rank, computed
+on rank 0 (the loop hands rank 0's validation metrics to every rank).
 """
 
 from __future__ import annotations
@@ -34,9 +40,10 @@ from torch import nn
 from xrec_lib.config import seed_everything
 from xrec_lib.models.baselines_002 import MODELS, LinearSvm
 from xrec_lib.models.gconv_transform import NodeInput
-from xrec_lib.studies.paper002.measures import Scorer, classification_metrics
+from xrec_lib.studies.paper002.measures import Scorer, classification_metrics, macro_auc, score_examples
 from xrec_lib.studies.paper002.settings import Paper002Settings
 from xrec_lib.studies.paper002.task import ExampleSet, Task
+from xrec_lib.training import distributed
 from xrec_lib.training.loop import FitResult, LoopConfig, Objective, fit
 from xrec_lib.tuning import load_tuned
 
@@ -51,15 +58,24 @@ class SubgraphObjective(Objective):
     def __init__(self, model: nn.Module, train: ExampleSet, validation: ExampleSet, batch_size: int, seed: int,
                  device: str):
         self.module, self.train, self.validation = model, train, validation
-        self.batch_size, self.device = batch_size, device
+        self.model = model  # the classifier itself (``module`` is its DistributedDataParallel wrapper in a group)
+        self.batch_size, self.device, self.seed = batch_size, device, seed
         self.loss_fn = nn.CrossEntropyLoss()
         self.generator = torch.Generator().manual_seed(seed)
+        self.shard = None
+
+    def distribute(self, shard: distributed.Shard) -> None:
+        """Data parallelism (module docstring): the rank's part of every global batch; validation split."""
+        self.shard = shard
+        distributed.reseed_torch(shard, self.seed)
 
     def n_batches(self) -> int:
         return math.ceil(len(self.train) / self.batch_size)
 
     def batches(self, epoch: int):
         for index in torch.randperm(len(self.train), generator=self.generator).split(self.batch_size):
+            if self.shard is not None:
+                index = self.shard.part(index)
             yield self.train.batch(index).to(self.device), self.train.labels[index].to(self.device)
 
     def loss(self, batch):
@@ -67,7 +83,23 @@ class SubgraphObjective(Objective):
         return self.loss_fn(self.module(subgraphs), labels)
 
     def validate(self) -> dict[str, float]:
-        return classification_metrics(self.module, self.validation, self.device)
+        if self.shard is None:
+            return classification_metrics(self.model, self.validation, self.device)
+        return self._split_metrics()
+
+    def _split_metrics(self) -> dict[str, float]:
+        """:func:`classification_metrics` of the validation set, each rank scoring its block (module docstring)."""
+        examples, rows = self.validation, self.shard.rows(len(self.validation))
+        scored = rows if rows.stop > rows.start else slice(0, 1)  # an empty block scores one example, dropped
+        block = ExampleSet(examples.items[scored], examples.behaviours[scored], examples.lengths[scored],
+                           examples.labels[scored])
+        scores = score_examples(self.model, block, self.device)[: rows.stop - rows.start]
+        correct = float((scores.argmax(1) == examples.labels[rows].numpy()).sum())
+        correct, total = distributed.all_reduce_sum(torch.tensor([correct, float(len(scores))],
+                                                                 dtype=torch.float64)).tolist()
+        scores = distributed.all_gather_rows(torch.from_numpy(scores)).numpy()
+        auc = macro_auc(examples.labels.numpy(), scores) if self.shard.rank == 0 else math.nan  # the loop's: rank 0's
+        return {"accuracy": correct / total, "auc": auc}
 
 
 @dataclass(frozen=True)
