@@ -51,7 +51,7 @@ from xrec_lib.data.amazon import load_amazon_pair
 from xrec_lib.data.xmarket import load_xmarket
 from xrec_lib.evaluate import global_auc, roc_points, tpr_at_fpr
 from xrec_lib.models.interaction import InteractionHead
-from xrec_lib.studies.paper000.head_training import fit_end_to_end, fit_head
+from xrec_lib.studies.paper000.head_training import RankingValidation, fit_end_to_end, fit_head
 from xrec_lib.studies.paper000.head_tuning import NOTEBOOK as TUNED_NOTEBOOK, tuned_settings
 from xrec_lib.studies.paper000.representation import scaled_synthetic_config, train_with_holdout
 from xrec_lib.studies.paper000.representation_tuning import NOTEBOOK as ENCODERS_TUNED
@@ -138,14 +138,9 @@ class SeedRun:
 
     def validation(self, scenario: str, task: TargetTask, head_name: str):
         """Validation NDCG@20 and MAP@20 of a head: two-stage ranking of the held-out pairs (fitting part
-        excluded)."""
-        fitting = self.fitting(scenario, task)
-
-        def validate(head: InteractionHead, user_emb: torch.Tensor, item_emb: torch.Tensor) -> dict[str, float]:
-            summary = Method(head_name, user_emb, item_emb, head).rank(fitting, [20],
-                                                                      self.settings.n_candidates).summary()[20]
-            return {"ndcg": summary["ndcg"], "map": summary["map"]}
-        return validate
+        excluded; :class:`~xrec_lib.studies.paper000.head_training.RankingValidation`, users split over the ranks
+        under data parallelism)."""
+        return RankingValidation(self.fitting(scenario, task), head_name, self.settings.n_candidates)
 
     def evaluate(self, scenario: str, task: TargetTask, slices: Slices | None, group: str, label: str,
                  encoder: str, head: str) -> None:
