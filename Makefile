@@ -5,8 +5,10 @@ PYTHON      ?= python3
 VENV        := .venv
 BIN         := $(VENV)/bin
 PROFILE     ?= paper
-# The paper profile writes the committed report in reports/; any other profile writes reports-<profile>/ (ignored
-# by git), so a smoke run never overwrites the paper-profile results.
+# Profiles: smoke (CI), paper (the committed report), full (the papers' own scale, meant for a GPU; the run first
+# prints its time estimate, `python -m xrec_lib.runner --profile full --estimate-only` prints only that). The
+# paper profile writes the committed report in reports/; any other profile writes reports-<profile>/ (ignored by
+# git), so a smoke or full run never overwrites the paper-profile results.
 REPORTS_DIR ?= $(if $(filter paper,$(PROFILE)),$(CURDIR)/reports,$(CURDIR)/reports-$(PROFILE))
 JOBS        ?= 1
 # Data root of the real public datasets: the shared copy when present beside the project, else ./data.

@@ -7,6 +7,11 @@ and the size and modification time of every manifest file present under the data
 its last successful run is skipped unless ``--force``. A failing notebook does not stop the
 others; it is recorded in ``reports/run_manifest.json`` (its executed copy goes to ``reports/failed/``), and
 the command exits non-zero at the end.
+
+Under the ``full`` profile (the papers' own scale, meant for a GPU) the runner first prints, per notebook, how long
+it expects to take on the current device (:mod:`xrec_lib.estimate`: measured seconds per optimisation step x
+planned steps); ``--estimate-only`` prints that table and exits. A profile other than ``paper`` writes to
+``reports-<profile>/`` unless a reports folder is given (``--reports-dir`` or ``XREC_REPORTS_DIR``).
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ ON_DEMAND = ("06_your_data",)
 #: Notebooks that read the other notebooks' result bundles: with ``--jobs`` they run after all others.
 READS_OTHER_BUNDLES = ("05_ablations",)
 PARTIAL_PREFIX = ".partial-"
+#: Profiles whose run starts with the time estimate of :mod:`xrec_lib.estimate`.
+ESTIMATED_PROFILES = ("full",)
 
 
 @dataclass
@@ -162,7 +169,7 @@ def run_all(profile: str, notebooks: Sequence[str] | None = None, reports_dir: P
         raise ConfigError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
     if jobs < 1:
         raise ConfigError(f"jobs must be >= 1, got {jobs}")
-    reports_dir = Path(reports_dir or os.environ.get("XREC_REPORTS_DIR") or REPO_ROOT / "reports").resolve()
+    reports_dir = Path(reports_dir or os.environ.get("XREC_REPORTS_DIR") or default_reports_dir(profile)).resolve()
     reports_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_staging(reports_dir)
     remove_stale_partials(reports_dir)
@@ -200,6 +207,26 @@ def run_all(profile: str, notebooks: Sequence[str] | None = None, reports_dir: P
         finished = {run.notebook: run for run in pool.map(run_one, first)}
     finished.update({n.stem: run_one(n) for n in selected if n.stem in READS_OTHER_BUNDLES})
     return [finished[n.stem] for n in selected]
+
+
+def default_reports_dir(profile: str) -> Path:
+    """``reports/`` for the paper profile (the committed results), ``reports-<profile>/`` (ignored by git) for the
+    others, as ``make reproduce PROFILE=...`` chooses."""
+    return REPO_ROOT / ("reports" if profile == "paper" else f"reports-{profile}")
+
+
+def print_estimate(profile: str, notebooks: Sequence[str] | None = None,
+                   overrides: dict[str, Any] | None = None) -> str:
+    """Print (and return) the time estimate table of the selected notebooks under ``profile``
+    (:func:`xrec_lib.estimate.estimate_all`; ``overrides``: the papermill ``overrides`` parameter, applied to every
+    notebook whose profile knows its names)."""
+    from xrec_lib.estimate import estimate_all, format_table
+
+    names = [path.stem for path in find_notebooks(notebooks)]
+    per_notebook = {name: overrides for name in names} if overrides else None
+    table = format_table(estimate_all(names, profile, per_notebook), profile)
+    print(table, flush=True)
+    return table
 
 
 def _last_run_was_cached(previous: dict[str, dict], notebook: Path) -> bool:
@@ -244,10 +271,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="extra papermill parameter (value parsed as JSON when possible)")
     parser.add_argument("--jobs", type=int, default=1,
                         help="notebooks run side by side, each with cpu_count / jobs torch threads (default: 1)")
+    parser.add_argument("--estimate-only", action="store_true",
+                        help="print the time estimate of the selected notebooks under the profile and exit")
     parser.add_argument("notebooks", nargs="*", help="notebook stems to run (default: all)")
     args = parser.parse_args(argv)
     extra = {name: _parse_value(value) for name, value in args.parameter}
     try:
+        if args.estimate_only or args.profile in ESTIMATED_PROFILES:
+            print_estimate(args.profile, args.notebooks, extra.get("overrides"))
+            if args.estimate_only:
+                return 0
         runs = run_all(args.profile, args.notebooks, args.reports_dir, extra, args.force, args.jobs)
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
