@@ -338,32 +338,9 @@ def ranking_summary(user_emb: torch.Tensor, item_emb: torch.Tensor, test: sp.spm
     recommended at every ``k`` (coverage), are all-reduced: every rank returns the same means.
     """
     from xrec_lib.evaluate import evaluate_embeddings
-    from xrec_lib.metrics import evaluated_users, validate_ks
 
-    rank_ = rank() if rank_ is None else rank_
-    world_size_ = world_size() if world_size_ is None else world_size_
-    ks = validate_ks(ks)
-    test = sp.csr_matrix(test)
-    users = evaluated_users(test)
-    block = users[len(users) * rank_ // world_size_: len(users) * (rank_ + 1) // world_size_]
-    keep = np.zeros(test.shape[0], dtype=np.float32)
-    keep[block] = 1.0
-    result = evaluate_embeddings(user_emb, item_emb, sp.csr_matrix(sp.diags(keep) @ test), exclude, ks)
-    names = sorted(result.values[ks[0]])
-    sums = [float(result.values[k][name].sum()) for k in ks for name in names]
-    recommended = np.zeros((len(ks), test.shape[1]), dtype=np.float64)
-    for row, k in enumerate(ks):
-        items = result.top_items[:, :k]
-        recommended[row, np.unique(items[items >= 0])] = 1.0
-    totals = all_reduce_sum(torch.tensor(sums + [float(len(result.users))], dtype=torch.float64)).numpy()
-    recommended = all_reduce_sum(torch.from_numpy(recommended)).numpy()
-    count = totals[-1]
-    summary: dict[int, dict[str, float]] = {}
-    for row, k in enumerate(ks):
-        means = {name: float(totals[row * len(names) + col] / count) if count else float("nan")
-                 for col, name in enumerate(names)}
-        summary[k] = means | {"coverage": float((recommended[row] > 0).sum() / test.shape[1])}
-    return summary
+    return split_ranking_summary(lambda block: evaluate_embeddings(user_emb, item_emb, block, exclude, ks), test, ks,
+                                 rank_, world_size_)
 
 
 def split_ranking_summary(evaluate: Callable[[sp.csr_matrix], Any], test: sp.spmatrix, ks: Iterable[int],
