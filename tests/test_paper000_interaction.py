@@ -33,20 +33,33 @@ def study():
     torch.set_num_threads(1)
     scenarios = {scenario: task_lib.TargetTask.from_dataset(task_lib.synthetic_dataset(0.01, generated, 0))
                  for scenario, generated in (("standard", "sufficient"), ("sparse", "sparse"))}
-    records = lib.run_seed("synthetic", scenarios, SETTINGS, 0)
+    records = lib.run_seed("synthetic", scenarios, SETTINGS, 0, generated=lib.SCENARIOS)
     return lib.collect_study("synthetic", [records], (0,), SETTINGS, 0.0)
 
 
 def test_every_figure_table_has_our_values_and_the_papers(study):
     fig9 = tables.figure_table(study, "Fig. 9")
-    assert list(fig9.index) == list(lib.HEAD_COMPARISON)
+    assert list(fig9.index) == [*lib.HEAD_COMPARISON, *lib.GENERATOR_ROWS]
     assert fig9.loc["BLA", "paper NDCG@20"] == pytest.approx(0.238)
     assert np.isnan(fig9.loc["CNIM", "paper NDCG@20"])  # the paper reports no CNIM value in Fig. 9
     table2 = tables.figure_table(study, "Table 2")
     assert lib.END_TO_END_ROW in table2.index and len(table2) == len(lib.ABLATION) + 1
     assert table2["paper NDCG@20"].notna().sum() == 2
     for figure in ("Fig. 10", "Fig. 11", "Fig. 12", "Fig. 13", "Fig. 14"):
-        assert tables.figure_table(study, figure).filter(like="ours").map(lambda v: "±" in v).all().all()
+        ours = tables.figure_table(study, figure).filter(like="ours")
+        measured = ours.drop(columns=["ours precision@10"], errors="ignore")  # K = 10 is not in SETTINGS.ks
+        assert measured.drop(index=list(lib.GENERATOR_ROWS), errors="ignore").map(lambda v: "± —" in v).all().all()
+    assert (tables.figure_table(study, "Fig. 13")["ours precision@10"] == "—").all()
+
+
+def test_the_heads_figures_end_with_the_generators_oracle_and_popularity(study):
+    fig10 = tables.figure_table(study, "Fig. 10")
+    assert list(fig10.index[-2:]) == list(lib.GENERATOR_ROWS)
+    assert fig10.loc[list(lib.GENERATOR_ROWS)].filter(like="paper").isna().all().all()
+    hr = fig10["ours HR@20 standard"].str.split(" ± ").str[0].astype(float)
+    assert hr["Oracle"] > hr[list(lib.HEAD_COMPARISON)].max()  # the ceiling
+    assert (tables.figure_table(study, "Fig. 11").loc["Oracle", "ours AUC"]) == "—"  # no pair scores: no ROC
+    assert "Oracle" not in tables.figure_table(study, "Fig. 12").index
 
 
 def test_metrics_are_probabilities_and_shared_results_agree(study):

@@ -81,6 +81,7 @@ def test_study_and_run_levels_read_their_tables():
                                 "ndcg": [0.2, 0.4, 0.9]})
         references = pd.DataFrame({"seed": [0, 1], "k": [20, 20], "metric": ["ndcg", "ndcg"],
                                    "chance": [0.1, 0.1], "ideal": [0.5, 0.7]})
+        generator = pd.DataFrame()  # real data: no generator references
     table = narrative.representation_levels(Run())
     assert list(table.drop(index=[narrative.CHANCE_ROW, narrative.IDEAL_ROW]).index) == ["M"]
     assert table.loc["M", "value"] == pytest.approx(0.3) and table.loc["M", "lift"] == pytest.approx(0.4)
@@ -95,6 +96,16 @@ def test_study_and_run_levels_read_their_tables():
     assert heads.loc["BLA", "lift"] == pytest.approx(0.5)
     with pytest.raises(Exception, match="no hr@20"):
         narrative.study_levels(Study(), "heads", metric="hr")
+
+    class Synthetic(Study):
+        metrics = pd.concat([Study.metrics, pd.DataFrame({
+            "group": "generator", "scenario": "standard", "slice": "all", "k": 20, "metric": "ndcg",
+            "model": ["Oracle", "Popularity"], "value": [0.46, 0.15]})], ignore_index=True)
+    levels = narrative.study_levels(Synthetic(), "heads")
+    assert {"Oracle", "Popularity"} <= set(levels.index) and "X" not in levels.index
+    text = narrative.levels_markdown(levels, "NDCG@20")
+    assert "Best: BLA" in text and "worst: BL " in text  # the references are not ranked with the models
+    assert "oracle" in text and "scores 0.4600 (90%), so BLA reaches 65% of the attainable level" in text
 
 
 # --------------------------------------------------------------------------------------- notebook 01 example

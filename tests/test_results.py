@@ -158,3 +158,36 @@ def test_revision_is_dirty_for_changed_code_but_not_for_rewritten_reports(tmp_pa
     assert git_revision(tmp_path) == clean
     (tmp_path / "code.py").write_text("1")
     assert git_revision(tmp_path) == clean + "+dirty"
+
+
+def test_a_large_metric_frame_goes_to_a_compressed_csv_and_reads_back(cfg):
+    from xrec_lib.results import INLINE_ROWS, read_metrics
+
+    rows = INLINE_ROWS + 1
+    frame = pd.DataFrame({"model": ["BLA"] * rows, "seed": np.arange(rows), "value": np.linspace(0, 1, rows)})
+    bundle = ResultsBundle(cfg)
+    bundle.add_metrics("02/uk->de (800 users)/metrics", frame)
+    bundle.add_metrics("02/uk_de _800 users_/metrics", frame.head(3))  # small: stays in results.json
+    bundle.add_metrics("02/uk-<de (800 users)/metrics", frame)  # same file stem: numbered
+    target = bundle.write()
+    stored = json.loads((target / "results.json").read_text())["metrics"]
+    entry = stored["02/uk->de (800 users)/metrics"]
+    assert entry == {"file": "metrics/02_uk-_de__800_users__metrics.csv.gz", "rows": rows,
+                     "columns": ["model", "seed", "value"]}
+    assert stored["02/uk-<de (800 users)/metrics"]["file"] == "metrics/02_uk-_de__800_users__metrics_2.csv.gz"
+    pd.testing.assert_frame_equal(read_metrics(target, "02/uk->de (800 users)/metrics"), frame)
+    assert read_metrics(target, "02/uk_de _800 users_/metrics")[0]["seed"] == 0
+    with pytest.raises(KeyError, match="has no metrics 'nope'"):
+        read_metrics(target, "nope")
+
+
+def test_compressed_metrics_are_byte_identical_across_writes(cfg, tmp_path):
+    from xrec_lib.results import INLINE_ROWS
+
+    frame = pd.DataFrame({"value": np.arange(INLINE_ROWS + 5, dtype=float)})
+    digests = []
+    for _ in range(2):
+        bundle = ResultsBundle(cfg)
+        bundle.add_metrics("m", frame)
+        digests.append((bundle.write() / "metrics" / "m.csv.gz").read_bytes())
+    assert digests[0] == digests[1]

@@ -1,7 +1,8 @@
 """The results bundle a notebook leaves in ``reports/<notebook>/``.
 
 A bundle holds ``results.json`` (config, seeds, metrics, datasets used, library versions, git revision,
-hardware, threads, wall time), figures (PNG + SVG) and tables (CSV + Markdown). Everything is staged in a
+hardware, threads, wall time), figures (PNG + SVG), tables (CSV + Markdown) and large metric frames
+(``metrics/*.csv.gz``, :func:`read_metrics`). Everything is staged in a
 hidden folder beside the target and swapped in by :meth:`ResultsBundle.write`, so a run that fails half-way
 leaves the previous bundle untouched and nothing half-written in ``reports/``.
 """
@@ -29,6 +30,9 @@ from xrec_lib.errors import ConfigError
 TRACKED_PACKAGES = ("torch", "torch-geometric", "transformers", "numpy", "pandas", "scipy", "scikit-learn",
                     "matplotlib", "seaborn", "papermill")
 STAGING_PREFIX = ".staging-"
+#: Larger metric frames than this many rows go to ``metrics/<key>.csv.gz`` (:meth:`ResultsBundle.add_metrics`).
+INLINE_ROWS = 1000
+METRICS_DIR = "metrics"
 REAL_DATA_ABSENT = "real data not present: make data"
 LEARNING_CURVES = "learning_curves"
 
@@ -47,9 +51,21 @@ class ResultsBundle:
         self.training: list[dict[str, Any]] = []
         self._tables: dict[str, pd.DataFrame] = {}
         self._figures: dict[str, Any] = {}
+        self._metric_files: dict[str, pd.DataFrame] = {}
 
     def add_metrics(self, key: str, values: Any) -> None:
-        """Store JSON-able results under ``key`` (e.g. ``"fig6/synthetic/sparse"``)."""
+        """Store JSON-able results under ``key`` (e.g. ``"fig6/synthetic/sparse"``).
+
+        A data frame of more than :data:`INLINE_ROWS` rows (e.g. a study's long-format metrics) is written as a
+        compressed CSV file, ``metrics/<key>.csv.gz``, and ``results.json`` holds ``{"file", "rows", "columns"}``
+        under ``key``, which keeps ``results.json`` small enough to read; :func:`read_metrics` returns either kind
+        as it was stored."""
+        if isinstance(values, pd.DataFrame) and len(values) > INLINE_ROWS:
+            name = _metrics_file_name(key, taken=set(self._metric_files))
+            self._metric_files[name] = values.copy()
+            self.metrics[key] = {"file": f"{METRICS_DIR}/{name}", "rows": len(values),
+                                 "columns": [str(c) for c in values.columns]}
+            return
         self.metrics[key] = to_jsonable(values, where=f"metrics {key!r}")
 
     def add_table(self, name: str, table: pd.DataFrame) -> None:
@@ -124,6 +140,10 @@ class ResultsBundle:
         }
 
     def _write_into(self, folder: Path) -> None:
+        if self._metric_files:
+            (folder / METRICS_DIR).mkdir()
+        for name, frame in self._metric_files.items():
+            frame.to_csv(folder / METRICS_DIR / name, index=False, compression={"method": "gzip", "mtime": 0})
         if self._tables:
             (folder / "tables").mkdir()
         for name, table in self._tables.items():
@@ -135,6 +155,30 @@ class ResultsBundle:
             for suffix in ("png", "svg"):
                 figure.savefig(folder / "figures" / f"{name}.{suffix}", bbox_inches="tight", dpi=120)
         (folder / "results.json").write_text(json.dumps(self.summary(), indent=2, allow_nan=False) + "\n")
+
+
+def read_metrics(bundle: Path | str, key: str) -> Any:
+    """The metrics a bundle (``reports/<notebook>/``) stored under ``key``: a data frame for those written to
+    ``metrics/<key>.csv.gz`` (:meth:`ResultsBundle.add_metrics`), else the JSON value. A missing key raises
+    :class:`KeyError` naming the keys present."""
+    folder = Path(bundle)
+    stored = json.loads((folder / "results.json").read_text())["metrics"]
+    if key not in stored:
+        raise KeyError(f"{folder / 'results.json'} has no metrics {key!r}; it has: {', '.join(sorted(stored))}")
+    value = stored[key]
+    if isinstance(value, dict) and set(value) == {"file", "rows", "columns"}:
+        return pd.read_csv(folder / value["file"])
+    return value
+
+
+def _metrics_file_name(key: str, taken: set[str]) -> str:
+    """A file name for metrics ``key``: its characters outside ``[A-Za-z0-9._-]`` as ``_``, numbered if taken."""
+    stem = "".join(c if c.isalnum() or c in "._-" else "_" for c in key).strip("._") or "metrics"
+    name, n = f"{stem}.csv.gz", 1
+    while name in taken:
+        n += 1
+        name = f"{stem}_{n}.csv.gz"
+    return name
 
 
 def tuning_record(notebook: str) -> dict[str, Any] | None:

@@ -23,6 +23,7 @@ from xrec_lib import papers
 from xrec_lib.compare import claim_test, decide, verdict_table
 from xrec_lib.config import Settings
 from xrec_lib.errors import DataError, MissingDataError
+from xrec_lib.results import read_metrics
 from xrec_lib.studies.paper000.interaction import ABLATION as TABLE2_000
 from xrec_lib.models.multimodal import ABLATIONS as ABLATIONS_001
 from xrec_lib.studies.paper002 import ABLATIONS as ABLATIONS_002
@@ -133,7 +134,7 @@ def load_rows(reports_dir: Path, study: AblationStudy) -> pd.DataFrame:
     missing = [key for key in study.keys if key not in metrics]
     if missing:
         raise DataError(f"{path}: no metrics {', '.join(missing)} (known: {', '.join(sorted(metrics))})")
-    rows = pd.concat([pd.DataFrame.from_records(metrics[key]) for key in study.keys], ignore_index=True)
+    rows = pd.concat([pd.DataFrame(read_metrics(path.parent, key)) for key in study.keys], ignore_index=True)
     for column in (study.row, "seed", study.metric):
         if column not in rows.columns:
             raise DataError(f"{path}: per-seed rows of {study.item} lack column {column!r}")

@@ -28,7 +28,9 @@ own data set):
 * **ROC** (Fig. 11(b), 14(c)): pooled over the pairs of :func:`~xrec_lib.studies.paper000.tasks.roc_pairs`, scored
   by the head (or inner product).
 * **Reference levels**: a random and a perfect ranking of each task
-  (:func:`~xrec_lib.studies.paper000.tasks.reference_rows`), for the verdicts' at-chance rule.
+  (:func:`~xrec_lib.studies.paper000.tasks.reference_rows`), for the verdicts' at-chance rule. On synthetic data
+  also the generator's oracle (ranking by its true preferences: the ceiling) and training popularity, in metrics
+  group ``"generator"`` (:meth:`SeedRun.add_generator_references`).
 
 Every fit (encoders, heads, end-to-end; :class:`~xrec_lib.training.loop.FitResult` with the module dropped) is
 kept with its labels in :attr:`StudyResult.fits`.
@@ -53,7 +55,7 @@ from xrec_lib.evaluate import global_auc, roc_points, tpr_at_fpr
 from xrec_lib.models.interaction import InteractionHead
 from xrec_lib.studies.paper000.head_training import RankingValidation, fit_end_to_end, fit_head
 from xrec_lib.studies.paper000.head_tuning import NOTEBOOK as TUNED_NOTEBOOK, tuned_settings
-from xrec_lib.studies.paper000.representation import scaled_synthetic_config, train_with_holdout
+from xrec_lib.studies.paper000.representation import generator_references, scaled_synthetic_config, train_with_holdout
 from xrec_lib.studies.paper000.representation_tuning import NOTEBOOK as ENCODERS_TUNED
 from xrec_lib.studies.paper000.representation_tuning import tuned_settings as encoder_settings
 from xrec_lib.studies.paper000.settings import InteractionSettings
@@ -76,6 +78,9 @@ ABLATION = (("baseline: MF + dot product", "MF", "dot"),
             ("+ BLA: Siamese GCN + BLA", "Siamese GCN", "BLA"),
             ("BLA without attention: Siamese GCN + BL", "Siamese GCN", "BL"))
 END_TO_END_ROW = "Siamese GCN + BLA trained end-to-end"
+#: Metrics group of the synthetic data's references: the generator's ``"Oracle"`` and ``"Popularity"``.
+GENERATOR_GROUP = "generator"
+GENERATOR_ROWS = ("Oracle", "Popularity")
 
 
 # ------------------------------------------------------------------------------------------ one seed
@@ -211,7 +216,22 @@ class SeedRun:
         grid = np.linspace(0, 1, 101)
         return per_slice, roc, (grid, np.interp(grid, fpr, tpr))
 
+    def add_generator_references(self, scenario: str, task: TargetTask, generated: str) -> None:
+        """Synthetic data only: the generator's oracle (its true preferences, the ceiling) and training
+        popularity on ``task`` (:func:`~xrec_lib.studies.paper000.representation.generator_references`: the same
+        target products, exclusions and test set), as rows of group ``"generator"`` (``generated``: the
+        generator's scenario of ``task``'s data)."""
+        data_config = scaled_synthetic_config(self.settings.synthetic_scale, generated)
+        for name, result in generator_references(task.dataset, data_config, self.seed, self.settings.ks).items():
+            self._record_ranking(scenario, GENERATOR_GROUP, name, {"all": result.values})
+
     def _record(self, scenario: str, group: str, label: str, per_slice: dict, roc: dict, curve) -> None:
+        self._record_ranking(scenario, group, label, per_slice)
+        base = {"data": self.data, "scenario": scenario, "group": group, "model": label, "seed": self.seed}
+        self.records.roc.append({**base, **roc})
+        self.records.roc_curves[scenario, group, label] = curve
+
+    def _record_ranking(self, scenario: str, group: str, label: str, per_slice: dict) -> None:
         base = {"data": self.data, "scenario": scenario, "group": group, "model": label, "seed": self.seed}
         for slice_name, by_k in per_slice.items():
             for k, values in by_k.items():
@@ -220,20 +240,22 @@ class SeedRun:
                     self.records.metrics.append({**base, "slice": slice_name, "k": k, "metric": metric,
                                                  "value": value})
                     self.records.per_user[scenario, group, label, slice_name, k, metric] = values[metric]
-        self.records.roc.append({**base, **roc})
-        self.records.roc_curves[scenario, group, label] = curve
 
 
 def run_seed(data: str, tasks: dict[str, TargetTask], settings: InteractionSettings, seed: int,
              tuned: Mapping[str, Mapping[str, Any]] | None = None,
-             encoder_tuned: Mapping[str, Mapping[str, Any]] | None = None) -> SeedRecords:
+             encoder_tuned: Mapping[str, Mapping[str, Any]] | None = None,
+             generated: Mapping[str, str] | None = None) -> SeedRecords:
     """Heads comparison in every scenario of ``tasks``; Methods 1-4, Table 2 ablation in ``"standard"``
-    (``tuned``, ``encoder_tuned``: :class:`SeedRun`)."""
+    (``tuned``, ``encoder_tuned``: :class:`SeedRun`; ``generated``: synthetic data only, the generator's scenario
+    of each task, for the oracle and popularity rows)."""
     run = SeedRun(data, settings, seed, tuned, encoder_tuned)
     task = tasks["standard"]
     slices = Slices.of(task, settings.high_value_share, settings.cold_start_max)
     for scenario, scenario_task in tasks.items():
         run.add_references(scenario, scenario_task, slices if scenario == "standard" else None)
+        if generated is not None:
+            run.add_generator_references(scenario, scenario_task, generated[scenario])
         for head in HEAD_COMPARISON:
             run.evaluate(scenario, scenario_task, slices if scenario == "standard" else None, "heads", head,
                          "Siamese GCN", head)
@@ -302,7 +324,7 @@ def run_synthetic_study(cfg: RunConfig) -> StudyResult:
     for seed in cfg.seeds:
         tasks = {scenario: TargetTask.from_dataset(synthetic_dataset(settings.synthetic_scale, generated, seed))
                  for scenario, generated in SCENARIOS.items()}
-        records.append(run_seed("synthetic", tasks, settings, seed, tuned, load_tuned(ENCODERS_TUNED)))
+        records.append(run_seed("synthetic", tasks, settings, seed, tuned, load_tuned(ENCODERS_TUNED), SCENARIOS))
     return collect_study("synthetic", records, cfg.seeds, settings, started, tuned)
 
 

@@ -22,7 +22,8 @@ from xrec_lib import papers
 from xrec_lib.errors import ConfigError
 from xrec_lib.report_items import item_ids
 from xrec_lib.studies.paper000 import figures
-from xrec_lib.studies.paper000.interaction import ABLATION, END_TO_END_ROW, HEAD_COMPARISON, METHODS, StudyResult
+from xrec_lib.studies.paper000.interaction import (ABLATION, END_TO_END_ROW, GENERATOR_GROUP, GENERATOR_ROWS,
+                                                HEAD_COMPARISON, METHODS, StudyResult)
 
 CLAIM_K = 20
 ROC_METRICS = ("auc", "tpr_at_fpr_0.2")
@@ -65,16 +66,19 @@ def paper_value(model: str, query: dict | None) -> float:
 
 
 def comparison_table(study: StudyResult, group: str, models, columns: list[Column],
-                     paper_models: dict | None = None) -> pd.DataFrame:
-    """Rows = models; per column ``ours`` (mean ± std over seeds) and ``paper`` (NaN: not reported)."""
+                     paper_models: dict | None = None, with_paper: bool = True) -> pd.DataFrame:
+    """Rows = models; per column ``ours`` (mean ± std over seeds; a dash for the std of one seed, a dash alone
+    where the model has no value, e.g. the generator's oracle has no ROC) and ``paper`` (NaN: not reported, or
+    ``with_paper`` False)."""
     table = {}
     for column in columns:
         ours, paper = [], []
         for model in models:
-            values = per_seed_values(study, group, model, column)
-            std = values.std(ddof=1) if len(values) > 1 else 0.0
-            ours.append(f"{values.mean():.4f} ± {std:.4f}")
-            paper.append(paper_value((paper_models or {}).get(model, model), column.paper))
+            values = per_seed_values(study, group, model, column).dropna()
+            std = f"{values.std(ddof=1):.4f}" if len(values) > 1 else "—"
+            ours.append(f"{values.mean():.4f} ± {std}" if len(values) else "—")
+            paper.append(paper_value((paper_models or {}).get(model, model), column.paper) if with_paper
+                         else math.nan)
         table[f"ours {column.label}"], table[f"paper {column.paper_label or column.label}"] = ours, paper
     return pd.DataFrame(table, index=pd.Index(list(models), name="model"))
 
@@ -124,12 +128,16 @@ def figure_table(study: StudyResult, figure: str) -> pd.DataFrame:
     """Ours (mean ± std over seeds) beside the paper for ``figure`` (``"Fig. 9"`` ... ``"Fig. 14"``, ``"Table 2"``).
 
     Table 2 puts the paper's baseline (14.33 %) and full-method (18.62 %) NDCG@20 beside the first and fourth row;
-    ``K`` is 20 wherever the paper does not state it.
+    ``K`` is 20 wherever the paper does not state it. On synthetic data the heads' figures (9-11) end with the
+    generator's oracle (the ceiling) and training popularity (:data:`GENERATOR_ROWS`).
     """
     group, models, columns = _fig_columns(figure)
     if figure == "Table 2" and (study.roc["model"] == END_TO_END_ROW).any():
         models = (*models, END_TO_END_ROW)
     table = comparison_table(study, group, models, columns)
+    if group == "heads" and (study.metrics["group"] == GENERATOR_GROUP).any():
+        table = pd.concat([table, comparison_table(study, GENERATOR_GROUP, GENERATOR_ROWS, columns,
+                                                   with_paper=False)])
     if figure == "Table 2":
         paper = {ABLATION[0][0]: "baseline", ABLATION[3][0]: "full"}
         table["paper NDCG@20"] = [paper_value("Siamese GCN + BLA", {"metric": "ndcg", "k": 20, "variant": paper[m]})

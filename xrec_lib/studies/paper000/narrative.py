@@ -38,6 +38,7 @@ import torch
 
 from xrec_lib.compare import OUTCOMES
 from xrec_lib.data.crossdomain import SOURCE, TARGET, CrossDomainDataset
+from xrec_lib.studies.paper000.interaction import GENERATOR_GROUP, GENERATOR_ROWS
 from xrec_lib.errors import DataError
 from xrec_lib.models.interaction import BilinearAttentionHead, BilinearHead
 from xrec_lib.serving import retrieve_and_rerank
@@ -156,7 +157,8 @@ def levels_table(values: Mapping[str, float], chance: float, ideal: float) -> pd
 def representation_levels(run, metric: str = "ndcg", k: int = 20) -> pd.DataFrame:
     """:func:`levels_table` of notebook 01's run (:class:`~xrec_lib.studies.paper000.representation.RepresentationRun`):
     each model's mean ``metric@k`` over seeds against the mean chance and ideal levels."""
-    at_k = run.metrics[run.metrics["k"] == k]
+    per_seed = pd.concat([run.metrics, run.generator], ignore_index=True)
+    at_k = per_seed[per_seed["k"] == k]
     values = at_k.groupby("model", sort=False)[metric].mean()
     ref = run.references[(run.references["k"] == k) & (run.references["metric"] == metric)]
     if ref.empty:
@@ -168,9 +170,9 @@ def study_levels(study, group: str, metric: str = "ndcg", k: int = 20, scenario:
                  slice: str = "all") -> pd.DataFrame:
     """:func:`levels_table` of notebook 02's study (:class:`~xrec_lib.studies.paper000.interaction.StudyResult`):
     the methods of ``group`` (``"heads"``, ``"methods"``, ``"ablation"``) on ``metric@k`` of ``slice`` in
-    ``scenario``, means over seeds."""
+    ``scenario``, means over seeds; on synthetic data with the generator's oracle and popularity rows."""
     m = study.metrics
-    rows = m[(m["group"] == group) & (m["scenario"] == scenario) & (m["slice"] == slice) & (m["k"] == k)
+    rows = m[m["group"].isin([group, GENERATOR_GROUP]) & (m["scenario"] == scenario) & (m["slice"] == slice) & (m["k"] == k)
              & (m["metric"] == metric)]
     r = study.references
     ref = r[(r["scenario"] == scenario) & (r["slice"] == slice) & (r["k"] == k) & (r["metric"] == metric)]
@@ -181,8 +183,9 @@ def study_levels(study, group: str, metric: str = "ndcg", k: int = 20, scenario:
 
 
 def levels_markdown(table: pd.DataFrame, what: str) -> str:
-    """:func:`levels_table` in words: the two reference levels, the best and the worst model with their lifts."""
-    models = table.drop(index=[CHANCE_ROW, IDEAL_ROW])
+    """:func:`levels_table` in words: the two reference levels, the best and the worst model with their lifts,
+    and the generator's oracle (the ceiling of synthetic data) where the table has it."""
+    models = table.drop(index=[CHANCE_ROW, IDEAL_ROW, *GENERATOR_ROWS], errors="ignore")
     chance, ideal = table.loc[CHANCE_ROW, "value"], table.loc[IDEAL_ROW, "value"]
     best, worst = models["value"].idxmax(), models["value"].idxmin()
     text = (f"On {what}, a random ranking scores {chance:.4f} and a perfect one {ideal:.4f}. "
@@ -192,6 +195,11 @@ def levels_markdown(table: pd.DataFrame, what: str) -> str:
     near = models[models["lift"].abs() <= 0.04].index.tolist()
     if near:
         text += f" At chance (within 4% in lift): {', '.join(near)}."
+    if "Oracle" in table.index:
+        oracle = table.loc["Oracle", "value"]
+        text += (f" The generator's oracle (its true preferences: the best any model can do on this data) scores "
+                 f"{oracle:.4f} ({table.loc['Oracle', 'lift']:.0%}), so {best} reaches "
+                 f"{models.loc[best, 'value'] / oracle:.0%} of the attainable level.")
     return text
 
 
