@@ -171,6 +171,17 @@ def test_figures_have_the_papers_panels(study, item):
     assert all(ax.lines or ax.patches for ax in figure.axes)
 
 
+@pytest.mark.parametrize("item,figure_name", [("fig10", "Fig. 10"), ("fig11", "Fig. 11"), ("fig12", "Fig. 12"),
+                                              ("fig13", "Fig. 13"), ("fig14", "Fig. 14")])
+def test_figures_show_every_paper_value_of_their_table(study, item, figure_name):
+    figure = tables.study_figure(study, item)
+    drawn = {round(float(y), 6) for ax in figure.axes for c in ax.collections if len(c.get_offsets()) == 1
+             for _, y in c.get_offsets()}  # the single-point scatters: the paper's diamonds
+    table = tables.figure_table(study, figure_name).filter(like="paper").stack().dropna()
+    for value in table:
+        assert round(float(value), 6) in drawn, f"{figure_name}: the paper's {value} is not drawn"
+
+
 def test_high_value_mask_takes_the_most_active_share():
     train = sp.csr_matrix(np.array([[1, 1, 1], [0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0]]))
     np.testing.assert_array_equal(task_lib.high_value_user_mask(train, 0.4), [True, False, False, True, False])

@@ -121,6 +121,42 @@ def _paper_lines(ax: plt.Axes, values: dict[str, float], what: str) -> None:
                         fontsize=7, va="bottom")
 
 
+def _paper_points(paper: pd.DataFrame | None, metric: str, **where) -> pd.DataFrame:
+    """The paper's reported points of ``metric`` (rows of :func:`~xrec_lib.studies.paper000.interaction_tables.
+    paper_points` matching ``where``, e.g. ``slice="all"``); empty when ``paper`` is None."""
+    if paper is None or paper.empty:
+        return pd.DataFrame(columns=["model", "metric", "scenario", "slice", "k", "paper"])
+    rows = paper[paper["metric"] == metric]
+    for column, value in where.items():
+        rows = rows[rows[column] == value]
+    return rows
+
+
+def _paper_on_bars(ax: plt.Axes, points: pd.DataFrame, x: str, order: Sequence[str],
+                   models: Sequence[str]) -> None:
+    """Black diamonds at the paper's values on a seaborn bar plot of ``x`` categories ``order`` with one bar per
+    model (hue, ``models``)."""
+    width = 0.8 / len(models)
+    for row in points.itertuples():
+        if getattr(row, x) in order and row.model in models:
+            position = list(order).index(getattr(row, x)) - 0.4 + width * (list(models).index(row.model) + 0.5)
+            ax.scatter(position, row.paper, marker="D", color="black", zorder=5, s=22,
+                       label="paper" if "paper" not in ax.get_legend_handles_labels()[1] else None)
+    if len(points):
+        ax.legend(fontsize=7)
+
+
+def _paper_on_lines(ax: plt.Axes, points: pd.DataFrame, models: Sequence[str]) -> None:
+    """The paper's values at their K as diamonds in each model's line colour, edged black."""
+    colours = dict(zip(models, sns.color_palette(n_colors=len(models))))
+    for row in points.itertuples():
+        if row.model in colours:
+            ax.scatter(row.k, row.paper, marker="D", color=colours[row.model], edgecolor="black", zorder=5, s=30,
+                       label="paper (◆)" if "paper (◆)" not in ax.get_legend_handles_labels()[1] else None)
+    if len(points):
+        ax.legend(fontsize=7)
+
+
 def _finish(fig: plt.Figure, title: str, data: str) -> plt.Figure:
     fig.suptitle(f"{title} ({data})")
     fig.tight_layout()
@@ -141,27 +177,34 @@ def training_curves(curves: pd.DataFrame, data: str, models: Sequence[str],
     return _finish(fig, "Fig. 9: interaction mechanisms during training", data)
 
 
-def scenario_bars(metrics: pd.DataFrame, data: str, models: Sequence[str], k: int = 20) -> plt.Figure:
+def scenario_bars(metrics: pd.DataFrame, data: str, models: Sequence[str], k: int = 20,
+                  paper: pd.DataFrame | None = None) -> plt.Figure:
     """Fig. 10: HR@k and precision@k of each head under the standard (paper: (a), scenario 1) and sparse (paper:
-    (b), scenario 2) data; one panel per metric (their scales differ), the scenarios side by side in each."""
+    (b), scenario 2) data; one panel per metric (their scales differ), the scenarios side by side in each; the
+    paper's values (``paper``) as black diamonds."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    scenarios = ("standard", "sparse")
     for ax, metric, label in zip(axes, ("hr", "precision"), ("hit rate", "precision")):
         values = pd.concat([_means(metrics, "heads", metric, scenario=scenario).assign(scenario=scenario)
-                            for scenario in ("standard", "sparse")])
+                            for scenario in scenarios])
         sns.barplot(values[values["k"] == k], x="scenario", y="value", hue="model", hue_order=list(models),
                     errorbar=ERRORBAR, ax=ax)
+        _paper_on_bars(ax, _paper_points(paper, metric, k=k), "scenario", scenarios, models)
         ax.set(title=f"{label}@{k}", xlabel="data", ylabel=f"{label}@{k}")
     return _finish(fig, "Fig. 10: interaction mechanisms under standard and sparse data", data)
 
 
 def recall_and_roc(metrics: pd.DataFrame, roc_curves: pd.DataFrame, data: str, models: Sequence[str],
-                   fpr: float = 0.2) -> plt.Figure:
-    """Fig. 11: (a) recall@K against K; (b) ROC curves (first seed) with the FPR = ``fpr`` line."""
+                   fpr: float = 0.2, paper: pd.DataFrame | None = None) -> plt.Figure:
+    """Fig. 11: (a) recall@K against K; (b) ROC curves (first seed) with the FPR = ``fpr`` line; the paper's
+    recall@20 and TPR at FPR ``fpr`` (``paper``) as diamonds in each model's colour."""
     fig, (recall_ax, roc_ax) = plt.subplots(1, 2, figsize=(10, 3.8))
     sns.lineplot(_means(metrics, "heads", "recall"), x="k", y="value", hue="model", hue_order=list(models),
                  marker="o", errorbar=ERRORBAR, ax=recall_ax)
+    _paper_on_lines(recall_ax, _paper_points(paper, "recall"), models)
     recall_ax.set(title="(a) recall@K", xlabel="K (list length)", ylabel="recall")
     _roc_panel(roc_ax, roc_curves, "heads", models, fpr)
+    _paper_on_lines(roc_ax, _paper_points(paper, "tpr_at_fpr_0.2").assign(k=fpr), models)
     roc_ax.set_title("(b) ROC")
     return _finish(fig, "Fig. 11: recall and ROC of the interaction mechanisms", data)
 
@@ -177,40 +220,48 @@ def _roc_panel(ax: plt.Axes, roc_curves: pd.DataFrame, group: str, models: Seque
     ax.legend(fontsize=8)
 
 
-def business_scenarios(metrics: pd.DataFrame, data: str, models: Sequence[str], k: int = 20) -> plt.Figure:
+def business_scenarios(metrics: pd.DataFrame, data: str, models: Sequence[str], k: int = 20,
+                       paper: pd.DataFrame | None = None) -> plt.Figure:
     """Fig. 12: (a) NDCG@k of Methods 1-4 on high-value users (the paper's Fig. 12(a) names neither the group nor
     K: :data:`FIG12A_HEADING`) and (b) HR@k on long-tail products (the paper's Fig. 12(b)); each panel also shows
-    the other group."""
+    the other group; the paper's values (``paper``) as black diamonds."""
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
     panels = (f"(a) {FIG12A_HEADING.format(k=k)}", f"(b) HR@{k}, long-tail products")
+    slices = ("high-value users", "long-tail products")
     for ax, metric, panel in zip(axes, ("ndcg", "hr"), panels):
         values = pd.concat([_means(metrics, "methods", metric, slice_name).assign(scenario=slice_name)
-                            for slice_name in ("high-value users", "long-tail products")])
+                            for slice_name in slices])
         sns.barplot(values[values["k"] == k], x="scenario", y="value", hue="model", hue_order=list(models),
                     errorbar=ERRORBAR, ax=ax)
+        _paper_on_bars(ax, _paper_points(paper, metric, k=k), "slice", slices, models)
         ax.set_title(panel, fontsize=9)
         ax.set(xlabel="", ylabel=metric.upper())
     return _finish(fig, "Fig. 12: methods in business scenarios", data)
 
 
-def precision_by_length(metrics: pd.DataFrame, data: str, models: Sequence[str]) -> plt.Figure:
-    """Fig. 13: precision@K of Methods 1-4 against K, (a) all users and (b) high-value users."""
+def precision_by_length(metrics: pd.DataFrame, data: str, models: Sequence[str],
+                        paper: pd.DataFrame | None = None) -> plt.Figure:
+    """Fig. 13: precision@K of Methods 1-4 against K, (a) all users and (b) high-value users; the paper's values
+    (``paper``) as diamonds in each model's colour."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     for ax, slice_name, panel in zip(axes, ("all", "high-value users"), ("(a) all users", "(b) high-value users")):
         sns.lineplot(_means(metrics, "methods", "precision", slice_name), x="k", y="value", hue="model",
                      hue_order=list(models), marker="o", errorbar=ERRORBAR, ax=ax)
+        _paper_on_lines(ax, _paper_points(paper, "precision", slice=slice_name), models)
         ax.set(title=panel, xlabel="K (list length)", ylabel="precision")
     return _finish(fig, "Fig. 13: precision at different list lengths", data)
 
 
 def robustness(metrics: pd.DataFrame, roc_curves: pd.DataFrame, data: str, models: Sequence[str],
-               fpr: float = 0.2) -> plt.Figure:
-    """Fig. 14: (a) cold-start HR@K, (b) long-tail HR@K, (c) ROC curves (first seed) of Methods 1-4."""
+               fpr: float = 0.2, paper: pd.DataFrame | None = None) -> plt.Figure:
+    """Fig. 14: (a) cold-start HR@K, (b) long-tail HR@K, (c) ROC curves (first seed) of Methods 1-4; the paper's
+    values (``paper``) as diamonds in each model's colour."""
     fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
     for ax, slice_name, panel in zip(axes, ("cold-start users", "long-tail products"),
                                      ("(a) cold start", "(b) long tail")):
         sns.lineplot(_means(metrics, "methods", "hr", slice_name), x="k", y="value", hue="model",
                      hue_order=list(models), marker="o", errorbar=ERRORBAR, ax=ax)
+        _paper_on_lines(ax, _paper_points(paper, "hr", slice=slice_name), models)
         ax.set(title=panel, xlabel="K (list length)", ylabel="hit rate")
     _roc_panel(axes[2], roc_curves, "methods", models, fpr)
     axes[2].set_title("(c) ROC")

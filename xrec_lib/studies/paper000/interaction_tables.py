@@ -221,16 +221,30 @@ FIG9_PAPER = {metric: {v.model: v.value for v in papers.lookup(paper="000", sour
               for metric, source in (("ndcg", "Fig. 9(a)"), ("map", "Fig. 9(b)"))}
 
 
+def paper_points(figure: str) -> pd.DataFrame:
+    """The paper's values of ``figure`` (``"Fig. 10"`` ...) that its table shows, one row per (model, column):
+    ``model``, ``metric``, ``scenario``, ``slice``, ``k``, ``paper`` (the figures draw them beside ours)."""
+    _, models, columns = _fig_columns(figure)
+    rows = [{"model": model, "metric": c.metric, "scenario": c.scenario, "slice": c.slice, "k": c.k,
+             "paper": paper_value(model, c.paper)} for c in columns for model in models]
+    return pd.DataFrame(rows).dropna(subset=["paper"]).reset_index(drop=True)
+
+
 def study_figure(study: StudyResult, item: str) -> plt.Figure:
-    """The figure of paper item ``item`` (``"fig9"`` ... ``"fig14"``) drawn from ``study``'s data."""
+    """The figure of paper item ``item`` (``"fig9"`` ... ``"fig14"``) drawn from ``study``'s data, with the
+    paper's values (:func:`paper_points`, Fig. 9: :data:`FIG9_PAPER`)."""
     heads, methods = HEAD_COMPARISON, tuple(METHODS)
     draw = {
         "fig9": lambda: figures.training_curves(study.curves, study.label, heads, paper=FIG9_PAPER),
-        "fig10": lambda: figures.scenario_bars(study.metrics, study.label, heads),
-        "fig11": lambda: figures.recall_and_roc(study.metrics, study.roc_curves, study.label, heads),
-        "fig12": lambda: figures.business_scenarios(study.metrics, study.label, methods),
-        "fig13": lambda: figures.precision_by_length(study.metrics, study.label, methods),
-        "fig14": lambda: figures.robustness(study.metrics, study.roc_curves, study.label, methods),
+        "fig10": lambda: figures.scenario_bars(study.metrics, study.label, heads, paper=paper_points("Fig. 10")),
+        "fig11": lambda: figures.recall_and_roc(study.metrics, study.roc_curves, study.label, heads,
+                                                paper=paper_points("Fig. 11")),
+        "fig12": lambda: figures.business_scenarios(study.metrics, study.label, methods,
+                                                    paper=paper_points("Fig. 12")),
+        "fig13": lambda: figures.precision_by_length(study.metrics, study.label, methods,
+                                                     paper=paper_points("Fig. 13")),
+        "fig14": lambda: figures.robustness(study.metrics, study.roc_curves, study.label, methods,
+                                            paper=paper_points("Fig. 14")),
     }
     if item not in draw:
         raise ConfigError(f"no figure for {item!r}; choose one of {', '.join(draw)}")
