@@ -1,4 +1,5 @@
 import json
+import time
 from pathlib import Path
 
 import nbformat
@@ -144,3 +145,20 @@ def test_on_demand_notebooks_run_only_when_named(notebooks):
     write_notebook(notebooks, "06_your_data")
     assert "06_your_data" not in [path.stem for path in runner.find_notebooks(None)]
     assert [path.stem for path in runner.find_notebooks(["06_your_data"])] == ["06_your_data"]
+
+
+def test_progress_line_counts_down_from_the_last_runs_time():
+    import io
+
+    from xrec_lib.runner import progress, remaining_text
+
+    assert remaining_text(600, 150) == "about 8 min left (last run: 10 min)"
+    assert remaining_text(60, 75) == "15 s longer than the last run (60 s)"
+    out = io.StringIO()
+    with progress("[paper] 02_bilinear_attention", 60.0, interval=0.05, file=out):
+        time.sleep(0.3)
+    assert "[paper] 02_bilinear_attention" in out.getvalue() and "left (last run: 60 s)" in out.getvalue()
+    first = io.StringIO()
+    with progress("[smoke] 01", None, interval=0.05, file=first):
+        time.sleep(0.1)
+    assert "elapsed" in first.getvalue() and "left" not in first.getvalue()

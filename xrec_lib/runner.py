@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -43,6 +44,8 @@ READS_OTHER_BUNDLES = ("05_ablations",)
 PARTIAL_PREFIX = ".partial-"
 #: Profiles whose run starts with the time estimate of :mod:`xrec_lib.estimate`.
 ESTIMATED_PROFILES = ("full",)
+#: Seconds between two updates of a notebook's progress line (:func:`progress`).
+PROGRESS_INTERVAL_S = 30.0
 
 
 @dataclass
@@ -113,6 +116,47 @@ def data_state(data_dir: str | Path | None) -> dict[str, list[int]]:
                 stat = location.stat()
                 state[f"{entry.dataset}/{entry.path}"] = [stat.st_size, stat.st_mtime_ns]
     return state
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
+
+
+def remaining_text(expected_s: float, elapsed_s: float) -> str:
+    """What a progress line says about the time left, against the last run's wall time."""
+    if elapsed_s <= expected_s:
+        return f"about {_duration(expected_s - elapsed_s)} left (last run: {_duration(expected_s)})"
+    return f"{_duration(elapsed_s - expected_s)} longer than the last run ({_duration(expected_s)})"
+
+
+@contextmanager
+def progress(desc: str, expected_s: float | None, interval: float = PROGRESS_INTERVAL_S, file=None):
+    """A wall-clock progress bar (tqdm, on stderr: the ``make reproduce`` log) while one notebook runs: the elapsed
+    time against ``expected_s``, the last run's wall time from the run manifest, with the time that leaves
+    (:func:`remaining_text`); elapsed time only when there is no previous run. Updated every ``interval``
+    seconds; inside the notebook, each long step shows its own tqdm bar."""
+    from tqdm import tqdm
+
+    total = max(1, round(expected_s)) if expected_s else None
+    bar = tqdm(total=total, desc=desc, unit="s", file=file or sys.stderr, mininterval=0, ncols=110,
+               bar_format="{desc}: {bar:20} {elapsed} elapsed{postfix}" if total else "{desc}: {elapsed} elapsed")
+    stop, started = threading.Event(), time.perf_counter()
+
+    def tick() -> None:
+        while not stop.wait(interval):
+            elapsed = time.perf_counter() - started
+            if total:
+                bar.set_postfix_str(remaining_text(total, elapsed), refresh=False)
+            bar.update(max(0, round(elapsed) - bar.n))
+
+    thread = threading.Thread(target=tick, daemon=True)
+    thread.start()
+    try:
+        yield bar
+    finally:
+        stop.set()
+        thread.join()
+        bar.close()
 
 
 def run_notebook(notebook: Path, parameters: dict[str, Any], reports_dir: Path, previous: dict | None,
@@ -187,7 +231,8 @@ def run_all(profile: str, notebooks: Sequence[str] | None = None, reports_dir: P
         last = (previous.get(notebook.stem) or {}).get("wall_time_s")
         expected = f" (last run took {last / 60:.1f} min)" if last and not _last_run_was_cached(previous, notebook) else ""
         print(f"[{profile}] {notebook.stem} ...{expected}", flush=True)
-        run = run_notebook(notebook, parameters, reports_dir, previous.get(notebook.stem), force)
+        with progress(f"[{profile}] {notebook.stem}", last if expected else None):
+            run = run_notebook(notebook, parameters, reports_dir, previous.get(notebook.stem), force)
         memory = f", peak {run.peak_memory_mb:.0f} MiB" if run.peak_memory_mb else ""
         print(f"[{profile}] {notebook.stem}: {run.status} ({run.wall_time_s:.1f} s{memory})"
               + (f" - {run.error}" if run.error else ""), flush=True)
