@@ -48,8 +48,8 @@ def test_every_figure_table_has_our_values_and_the_papers(study):
     for figure in ("Fig. 10", "Fig. 11", "Fig. 12", "Fig. 13", "Fig. 14"):
         ours = tables.figure_table(study, figure).filter(like="ours")
         measured = ours.drop(columns=["ours precision@10"], errors="ignore")  # K = 10 is not in SETTINGS.ks
-        assert measured.drop(index=list(lib.GENERATOR_ROWS), errors="ignore").map(lambda v: "± —" in v).all().all()
-    assert (tables.figure_table(study, "Fig. 13")["ours precision@10"] == "—").all()
+        assert measured.drop(index=list(lib.GENERATOR_ROWS), errors="ignore").map(lambda v: "± –" in v).all().all()
+    assert (tables.figure_table(study, "Fig. 13")["ours precision@10"] == "–").all()
 
 
 def test_the_heads_figures_end_with_the_generators_oracle_and_popularity(study):
@@ -58,7 +58,7 @@ def test_the_heads_figures_end_with_the_generators_oracle_and_popularity(study):
     assert fig10.loc[list(lib.GENERATOR_ROWS)].filter(like="paper").isna().all().all()
     hr = fig10["ours HR@20 standard"].str.split(" ± ").str[0].astype(float)
     assert hr["Oracle"] > hr[list(lib.HEAD_COMPARISON)].max()  # the ceiling
-    assert (tables.figure_table(study, "Fig. 11").loc["Oracle", "ours AUC"]) == "—"  # no pair scores: no ROC
+    assert (tables.figure_table(study, "Fig. 11").loc["Oracle", "ours AUC"]) == "–"  # no pair scores: no ROC
     assert "Oracle" not in tables.figure_table(study, "Fig. 12").index
 
 

@@ -21,19 +21,22 @@ from scipy import stats
 from xrec_lib.errors import DataError
 
 def seed_summary(per_seed: pd.DataFrame, by: str | Sequence[str] = "model") -> pd.DataFrame:
-    """Mean and standard deviation (ddof=1; 0 for a single seed) of every numeric column, grouped by ``by``."""
+    """Mean and standard deviation (ddof=1; NaN for a single seed: there is no spread to show, and tables print a
+    dash) of every numeric column, grouped by ``by``."""
     numeric = per_seed.drop(columns=["seed"], errors="ignore").select_dtypes("number").columns
     grouped = per_seed.groupby(by, sort=False)[list(numeric)]
-    mean, std = grouped.mean(), grouped.std(ddof=1).fillna(0.0)
+    mean, std = grouped.mean(), grouped.std(ddof=1)
     return pd.concat({"mean": mean, "std": std}, axis=1).swaplevel(axis=1).sort_index(axis=1, level=0,
                                                                                          sort_remaining=False)
 
 
 def format_mean_std(summary: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
-    """Render a :func:`seed_summary` table as ``"mean ± std"`` strings, one column per metric."""
+    """Render a :func:`seed_summary` table as ``"mean ± std"`` strings, one column per metric (``"mean ± –"``
+    for a single seed)."""
     metrics = dict.fromkeys(summary.columns.get_level_values(0))
     return pd.DataFrame(
-        {m: [f"{a:.{digits}f} ± {s:.{digits}f}" for a, s in zip(summary[(m, "mean")], summary[(m, "std")])]
+        {m: [f"{a:.{digits}f} ± " + ("–" if s != s else f"{s:.{digits}f}")
+             for a, s in zip(summary[(m, "mean")], summary[(m, "std")])]
          for m in metrics},
         index=summary.index,
     )

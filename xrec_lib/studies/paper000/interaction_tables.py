@@ -67,7 +67,7 @@ def paper_value(model: str, query: dict | None) -> float:
 
 def comparison_table(study: StudyResult, group: str, models, columns: list[Column],
                      paper_models: dict | None = None, with_paper: bool = True) -> pd.DataFrame:
-    """Rows = models; per column ``ours`` (mean ± std over seeds; a dash for the std of one seed, a dash alone
+    """Rows = models; per column ``ours`` (mean ± std over seeds; a dash (–) for the std of one seed, a dash alone
     where the model has no value, e.g. the generator's oracle has no ROC) and ``paper`` (NaN: not reported, or
     ``with_paper`` False)."""
     table = {}
@@ -75,8 +75,8 @@ def comparison_table(study: StudyResult, group: str, models, columns: list[Colum
         ours, paper = [], []
         for model in models:
             values = per_seed_values(study, group, model, column).dropna()
-            std = f"{values.std(ddof=1):.4f}" if len(values) > 1 else "—"
-            ours.append(f"{values.mean():.4f} ± {std}" if len(values) else "—")
+            std = f"{values.std(ddof=1):.4f}" if len(values) > 1 else "–"
+            ours.append(f"{values.mean():.4f} ± {std}" if len(values) else "–")
             paper.append(paper_value((paper_models or {}).get(model, model), column.paper) if with_paper
                          else math.nan)
         table[f"ours {column.label}"], table[f"paper {column.paper_label or column.label}"] = ours, paper
