@@ -41,17 +41,26 @@ class ImplicitFeedback:
     meta: dict = field(default_factory=dict)
 
 
-def load_gowalla(data_dir: Path | str | None = None) -> ImplicitFeedback:
-    """The canonical LightGCN Gowalla split: train = ``train.txt`` + ``valid.txt``, test = ``test.txt``."""
+def load_gowalla(data_dir: Path | str | None = None, validation: bool = False) -> ImplicitFeedback:
+    """The canonical LightGCN Gowalla split: train = ``train.txt`` + ``valid.txt``, test = ``test.txt``.
+
+    ``validation=True`` gives the split for choosing settings without the test set: train = ``train.txt``,
+    test = ``valid.txt`` (same users and items, so the shapes agree).
+    """
     pairs = [read_id_lists(dataset_path(DATASET, name, data_dir))[:2] for name in FILES]
     n_users = max(int(user.max()) for user, _ in pairs) + 1
     n_items = max(int(item.max()) for _, item in pairs) + 1
-    train_user = np.concatenate([pairs[0][0], pairs[1][0]])
-    train_item = np.concatenate([pairs[0][1], pairs[1][1]])
+    if validation:
+        train_user, train_item = pairs[0]
+        test = pairs[1]
+    else:
+        train_user = np.concatenate([pairs[0][0], pairs[1][0]])
+        train_item = np.concatenate([pairs[0][1], pairs[1][1]])
+        test = pairs[2]
     return ImplicitFeedback(
-        name="gowalla-lightgcn", n_users=n_users, n_items=n_items,
+        name="gowalla-lightgcn" + (" (validation split)" if validation else ""), n_users=n_users, n_items=n_items,
         train=binary_matrix(train_user, train_item, (n_users, n_items)),
-        test=binary_matrix(*pairs[2], (n_users, n_items)),
+        test=binary_matrix(*test, (n_users, n_items)),
         meta={"dataset": DATASET, "sha256": dataset_checksums(DATASET, list(FILES))},
     )
 
