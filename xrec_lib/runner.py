@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import os
 import sys
 import threading
@@ -138,7 +139,8 @@ def progress(desc: str, expected_s: float | None, interval: float = PROGRESS_INT
     from tqdm import tqdm
 
     total = max(1, round(expected_s)) if expected_s else None
-    bar = tqdm(total=total, desc=desc, unit="s", file=file or sys.stderr, mininterval=0, ncols=110,
+    bar = tqdm(total=total, desc=desc, unit="s", file=file or sys.stderr, mininterval=0, maxinterval=math.inf,
+               ncols=110,
                bar_format="{desc}: {bar:20} {elapsed} elapsed{postfix}" if total else "{desc}: {elapsed} elapsed")
     stop, started = threading.Event(), time.perf_counter()
 
