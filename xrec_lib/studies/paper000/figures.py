@@ -24,7 +24,8 @@ import seaborn as sns
 
 # ------------------------------------------------------------------------------- notebook 01: Fig. 6-8
 def plot_fig6(tables: dict[str, pd.DataFrame]) -> plt.Figure:
-    """Fig. 6: HR and recall per model, one panel per scenario ((a) sparse, (b) sufficient).
+    """Fig. 6: HR and recall per model, one panel per scenario ((a) sparse, (b) sufficient); bars: seed mean,
+    whiskers: one standard deviation over seeds.
 
     ``tables`` maps a scenario name to the ``"Fig. 6"`` table of
     :func:`~xrec_lib.studies.paper000.representation_tables.figure_table`.
@@ -32,6 +33,7 @@ def plot_fig6(tables: dict[str, pd.DataFrame]) -> plt.Figure:
     fig, axes = plt.subplots(1, len(tables), figsize=(5.5 * len(tables), 4), squeeze=False)
     for ax, (letter, (scenario, table)) in zip(axes[0], zip("abcd", tables.items())):
         sns.barplot(data=table, x="model", y="ours", hue="metric", ax=ax)
+        _error_bars(ax, table, "model", "metric")
         _paper_markers(ax, table, "model", "metric")
         ax.set(title=f"({letter}) {scenario} ({table['data'].iloc[0]})", xlabel="", ylabel="value at K = 20")
         ax.tick_params(axis="x", rotation=30)
@@ -40,28 +42,41 @@ def plot_fig6(tables: dict[str, pd.DataFrame]) -> plt.Figure:
     return fig
 
 
+def _bar_position(models: list, hues: list, model, hue) -> float:
+    """The centre of the bar of (``model``, ``hue``) in a seaborn grouped bar plot (width 0.8 per group)."""
+    width = 0.8 / len(hues)
+    return models.index(model) - 0.4 + width * (hues.index(hue) + 0.5)
+
+
+def _error_bars(ax: plt.Axes, table: pd.DataFrame, x: str, hue: str) -> None:
+    """Whiskers of one standard deviation (``ours_std``) on a seaborn grouped bar plot of ``ours``."""
+    models, hues = list(dict.fromkeys(table[x])), list(dict.fromkeys(table[hue]))
+    for _, row in table.dropna(subset=["ours_std"]).iterrows():
+        ax.errorbar(_bar_position(models, hues, row[x], row[hue]), row["ours"], yerr=row["ours_std"], fmt="none",
+                    ecolor="0.25", capsize=2, linewidth=1)
+
+
 def _paper_markers(ax: plt.Axes, table: pd.DataFrame, x: str, hue: str) -> None:
     """Black diamonds at the paper's values on a seaborn grouped bar plot."""
     models = list(dict.fromkeys(table[x]))
     hues = list(dict.fromkeys(table[hue]))
-    width = 0.8 / len(hues)
     for _, row in table.dropna(subset=["paper"]).iterrows():
-        position = models.index(row[x]) - 0.4 + width * (hues.index(row[hue]) + 0.5)
-        ax.scatter(position, row["paper"], marker="D", color="black", zorder=5, s=25,
+        ax.scatter(_bar_position(models, hues, row[x], row[hue]), row["paper"], marker="D", color="black", zorder=5, s=25,
                    label="paper" if "paper" not in ax.get_legend_handles_labels()[1] else None)
     ax.legend(fontsize=8)
 
 
 def plot_metric_curves(curves: pd.DataFrame, metrics: tuple[str, str], paper: pd.DataFrame,
                        figure: str) -> plt.Figure:
-    """Two panels of metric@K against K, one line per model ((a) ``metrics[0]``, (b) ``metrics[1]``).
+    """Two panels of metric@K against K, one line per model ((a) ``metrics[0]``, (b) ``metrics[1]``): seed mean,
+    band: one standard deviation over seeds.
 
-    ``curves`` is :func:`~xrec_lib.studies.paper000.representation_tables.curves_table` output; ``paper`` the
-    figure table whose ``paper`` column holds the reported points (drawn at their K).
+    ``curves`` is :func:`~xrec_lib.studies.paper000.representation_tables.curves_table` output (per seed); ``paper``
+    the figure table whose ``paper`` column holds the reported points (drawn at their K).
     """
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for ax, letter, metric in zip(axes, "ab", metrics):
-        sns.lineplot(data=curves, x="k", y=metric, hue="model", marker="o", ax=ax)
+        sns.lineplot(data=curves, x="k", y=metric, hue="model", marker="o", errorbar="sd", ax=ax)
         reported = paper[(paper["metric"] == metric)].dropna(subset=["paper"])
         for _, row in reported.iterrows():
             ax.scatter(row["k"], row["paper"], marker="D", color="black", zorder=5, s=25)
@@ -86,13 +101,23 @@ def plot_learning_curves(history: pd.DataFrame, label: str) -> plt.Figure:
     return fig
 
 
-def plot_sampled(table: pd.DataFrame, negatives: int) -> plt.Figure:
-    """HR@10 and NDCG@10 of the sampled protocol (1 positive vs ``negatives`` sampled negatives) per model."""
-    long = table.reset_index().melt(id_vars=["model", "data"], value_vars=["hr@10", "ndcg@10"], var_name="metric")
-    fig, ax = plt.subplots(figsize=(6.5, 3.8))
-    sns.barplot(data=long, x="model", y="value", hue="metric", ax=ax)
-    ax.set(title=f"Sampled protocol, {negatives} negatives ({table['data'].iloc[0]})", xlabel="")
-    ax.tick_params(axis="x", rotation=30)
+def plot_sampled(per_seed: pd.DataFrame, negatives: int, data: str) -> plt.Figure:
+    """HR@10 and NDCG@10 of the sampled protocol (1 positive vs ``negatives`` sampled negatives) per model: bars
+    are seed means, whiskers one standard deviation. ``per_seed``: rows (``model``, ``seed``, ``hr@10``,
+    ``ndcg@10``), with a ``pair`` column when several data sets are drawn side by side (one panel per metric)."""
+    if "pair" in per_seed:
+        fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+        for ax, metric in zip(axes, ("hr@10", "ndcg@10")):
+            sns.barplot(data=per_seed, x="pair", y=metric, hue="model", errorbar="sd", ax=ax)
+            ax.set(title=metric.upper(), xlabel="market pair (source->target)", ylabel=metric)
+            ax.legend(fontsize=7)
+        fig.suptitle(f"Sampled protocol, {negatives} negatives ({data})")
+    else:
+        long = per_seed.melt(id_vars=["model", "seed"], value_vars=["hr@10", "ndcg@10"], var_name="metric")
+        fig, ax = plt.subplots(figsize=(6.5, 3.8))
+        sns.barplot(data=long, x="model", y="value", hue="metric", errorbar="sd", ax=ax)
+        ax.set(title=f"Sampled protocol, {negatives} negatives ({data})", xlabel="", ylabel="value")
+        ax.tick_params(axis="x", rotation=30)
     fig.tight_layout()
     return fig
 
