@@ -279,6 +279,16 @@ def test_verdicts_naming_a_model_whose_run_hit_its_cap_while_improving_are_flagg
                            {**verdict, "claim": "Siamese GCN beats MF on ndcg@20"}], "c", unconverged).rows
     assert "not converged" in rows[0][-1] and "GCN (data synthetic, seed 3)" in rows[0][-1]
     assert rows[1][-1] == "–" and rows[2][-1] == "–"
+    assert "data" not in _verdict_table([verdict], "c").header
+
+
+def test_one_claim_tested_on_several_data_sets_shows_each_data_set():
+    from xrec_lib.report import _verdict_table
+
+    verdict = {"claim": "BLA beats BL on HR@20", "verdict": "inconclusive", "reason": None, "collapsed": []}
+    table = _verdict_table([{**verdict, "data": "synthetic"}, {**verdict, "data": "XMarket uk->de"}], "c")
+    assert table.header[:3] == ["claim", "data", "verdict"]
+    assert [row[1] for row in table.rows] == ["synthetic", "XMarket uk->de"]
 
 
 # ---- coverage, tables in the papers' shape, data per item, limitations ----

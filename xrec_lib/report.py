@@ -177,11 +177,15 @@ def _csv_table(reports_dir: Path, notebook: str, name: str, single_seed: bool = 
 
 def _verdict_table(verdicts: list[dict[str, Any]], caption: str,
                    unconverged: dict[str, list[str]] | None = None) -> Table:
-    header = ["claim", "verdict", "mean diff [95% CI]", "effect d_z", "paper's gap", "p (two-sided)",
-              "p (Holm)", "test", "pairs", "flags"]
-    rows = [[v["claim"], Badge(v["verdict"]), _interval(v), number(v.get("effect_dz")), number(v.get("paper_gap")),
-             number(v.get("p_value")), _holm(v), v.get("test") or "–", _pairs(v),
-             _flags(v, _unconverged_in(v["claim"], unconverged or {}))] for v in verdicts]
+    """One row per claim; a ``data`` column beside the claim when the verdicts record their data set (the same
+    claim is then tested on several data sets)."""
+    with_data = any(v.get("data") for v in verdicts)
+    header = ["claim", *(["data"] if with_data else []), "verdict", "mean diff [95% CI]", "effect d_z",
+              "paper's gap", "p (two-sided)", "p (Holm)", "test", "pairs", "flags"]
+    rows = [[v["claim"], *([v.get("data") or "–"] if with_data else []), Badge(v["verdict"]), _interval(v),
+             number(v.get("effect_dz")), number(v.get("paper_gap")), number(v.get("p_value")), _holm(v),
+             v.get("test") or "–", _pairs(v), _flags(v, _unconverged_in(v["claim"], unconverged or {}))]
+            for v in verdicts]
     return Table(header, rows, caption)
 
 
