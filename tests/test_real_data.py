@@ -398,3 +398,12 @@ def test_generic_format_takes_string_ids_dates_markets_and_ratings(tmp_path):
     test = write(tmp_path / "shop_test.csv", "user,item,timestamp,market,rating\nu42,NOPE,2019-01-01,de,5\n")
     with pytest.raises(DataError, match="shop_test.csv, line 2: item id NOPE does not occur"):
         load_interactions(train, test)
+
+
+@needs_data
+def test_gowalla_validation_split_trains_on_train_txt_and_evaluates_valid_txt():
+    full, validation = load_gowalla(DATA_ROOT), load_gowalla(DATA_ROOT, validation=True)
+    assert validation.train.shape == full.train.shape == validation.test.shape
+    assert (validation.train.nnz, validation.test.nnz, full.train.nnz) == (719_081, 91_047, 810_128)
+    assert (validation.train + validation.test - full.train).count_nonzero() == 0  # train.txt + valid.txt
+    assert "validation" in validation.name
