@@ -438,3 +438,12 @@ def test_limitations_say_what_could_not_be_tested_and_why(built):
     assert rows == [["paper 000", "1", "fewer than 2 pairs (1)"]]
     diagrams = next(t for t in page.tables if t and t[0] == ["items", "why not reproducible"])
     assert any("000 Fig. 1" in row[0] and "001 Fig. 1" in row[0] for row in diagrams[1:])
+
+
+def test_manifest_rows_show_each_notebooks_revision_and_cpu_time():
+    from xrec_lib.report import NotebookState, _cpu_time, _revision
+
+    state = NotebookState("01_x", {"status": "ok"}, {"cpu_time_s": 1830.0,
+                                                      "environment": {"git_revision": "e3b0192270638dd9ff12+dirty"}})
+    assert (_revision(state), _cpu_time(state)) == ("e3b019227063+dirty", "30.5 min")
+    assert _cpu_time(NotebookState("01_x", {"status": "ok"}, {"environment": {}})) == "–"

@@ -381,6 +381,22 @@ def _wall_time(state: NotebookState) -> str:
     return f"{value:.1f} s" if value is not None else "–"
 
 
+def _cpu_time(state: NotebookState) -> str:
+    """The kernel's CPU time (``results.json`` ``cpu_time_s``): the notebook's cost on a machine shared with other
+    jobs, where the wall time counts them too; a dash for bundles that predate the record."""
+    value = (state.results or {}).get("cpu_time_s") if state.usable else None
+    return f"{value / 60:.1f} min" if value is not None else "–"
+
+
+def _revision(state: NotebookState) -> str:
+    """The git revision (12 characters, ``+dirty`` kept) the notebook's results came from."""
+    revision = ((state.results or {}).get("environment") or {}).get("git_revision") if state.usable else None
+    if not revision:
+        return "–"
+    commit, _, dirty = revision.partition("+")
+    return commit[:12] + (f"+{dirty}" if dirty else "")
+
+
 def _coverage_status(outcome: ItemOutcome, by_prefix: dict[tuple[str, str], ItemOutcome]) -> list:
     """The coverage table's status cell: a badge, and for a restatement the status of each item it repeats."""
     if outcome.status != "restated":
@@ -583,13 +599,15 @@ def manifest_blocks(manifest: dict[str, Any], states: dict[str, NotebookState], 
              ("processor", environment.get("processor")), ("CPU cores", environment.get("cpu_count")),
              ("threads", environment.get("threads")), ("CUDA device", environment.get("cuda") or "none"),
              *((name, version or "not installed") for name, version in packages.items())]
-    rows = [[name, Badge(state.status), _wall_time(state),
+    rows = [[name, Badge(state.status), _wall_time(state), _cpu_time(state),
              ", ".join(map(str, state.results.get("seeds", []))) if state.usable else "–",
-             ((state.run or {}).get("input_hash") or "–")[:12], _notebook_link(state, reports_dir) or "–"]
+             _revision(state), ((state.run or {}).get("input_hash") or "–")[:12],
+             _notebook_link(state, reports_dir) or "–"]
             for name, state in states.items()]
     return [Heading(2, "Run manifest", "manifest"),
             Table(["", "value"], [[name, str(value)] for name, value in facts], "environment"),
-            Table(["notebook", "status", "wall time", "seeds", "input hash", "notebook file"], rows, "notebooks")]
+            Table(["notebook", "status", "wall time", "CPU time", "seeds", "git revision", "input hash",
+                   "notebook file"], rows, "notebooks (each notebook's revision is the commit its results came from)")]
 
 
 def report_blocks(reports_dir: Path) -> list[Block]:

@@ -1,7 +1,7 @@
 """The results bundle a notebook leaves in ``reports/<notebook>/``.
 
 A bundle holds ``results.json`` (config, seeds, metrics, datasets used, library versions, git revision,
-hardware, threads, wall time), figures (PNG + SVG), tables (CSV + Markdown) and large metric frames
+hardware, threads, wall and CPU time, peak memory), figures (PNG + SVG), tables (CSV + Markdown) and large metric frames
 (``metrics/*.csv.gz``, :func:`read_metrics`). Everything is staged in a
 hidden folder beside the target and swapped in by :meth:`ResultsBundle.write`, so a run that fails half-way
 leaves the previous bundle untouched and nothing half-written in ``reports/``.
@@ -136,6 +136,7 @@ class ResultsBundle:
             "environment": environment(self.config.threads),
             "started_at": self.started_at.isoformat(timespec="seconds"),
             "wall_time_s": round(time.perf_counter() - self.started, 3),
+            "cpu_time_s": cpu_time_s(),
             "peak_memory_mb": peak_memory_mb(),
         }
 
@@ -208,6 +209,15 @@ def environment(threads: int) -> dict[str, Any]:
         "threads": threads,
         "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
     }
+
+
+def cpu_time_s() -> float:
+    """CPU seconds (user + system) this process has used so far: the notebook kernel's cost on a shared machine,
+    where the wall time also counts the other jobs."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return round(usage.ru_utime + usage.ru_stime, 1)
 
 
 def peak_memory_mb() -> float:
