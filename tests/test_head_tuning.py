@@ -101,8 +101,9 @@ def test_the_synthetic_study_reads_the_tuned_file_for_every_seed(monkeypatch, tm
     monkeypatch.setattr(lib, "load_tuned", lambda notebook: load_tuned(notebook, tmp_path))
     seen = []
 
-    def stub(data, tasks, settings, seed, tuned=None, encoder_tuned=None):
+    def stub(data, tasks, settings, seed, tuned=None, encoder_tuned=None, generated=None):
         seen.append((seed, tuned, encoder_tuned))
+        assert generated == lib.SCENARIOS  # synthetic data: the oracle and popularity rows are drawn
         raise Stop
 
     monkeypatch.setattr(lib, "run_seed", stub)
