@@ -182,6 +182,14 @@ def test_figures_show_every_paper_value_of_their_table(study, item, figure_name)
         assert round(float(value), 6) in drawn, f"{figure_name}: the paper's {value} is not drawn"
 
 
+@pytest.mark.parametrize("item", ["fig10", "fig12"])
+def test_bar_figures_keep_their_legend_off_the_bars(study, item):
+    figure = tables.study_figure(study, item)
+    assert all(ax.get_legend() is None for ax in figure.axes) and len(figure.legends) == 1
+    labels = [text.get_text() for text in figure.legends[0].get_texts()]
+    assert "paper" in labels and len(labels) == len(set(labels))
+
+
 def test_high_value_mask_takes_the_most_active_share():
     train = sp.csr_matrix(np.array([[1, 1, 1], [0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0]]))
     np.testing.assert_array_equal(task_lib.high_value_user_mask(train, 0.4), [True, False, False, True, False])

@@ -182,6 +182,21 @@ def _paper_on_lines(ax: plt.Axes, points: pd.DataFrame, models: Sequence[str]) -
         ax.legend(fontsize=7)
 
 
+def shared_legend(fig: plt.Figure, axes) -> None:
+    """One legend for the whole figure, below the panels, instead of one per panel: it covers no bar, line or
+    marker (entries of every panel, each label once)."""
+    handles: dict = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, handle)
+        if ax.get_legend() is not None:
+            ax.get_legend().remove()
+    if handles:
+        fig.legend(list(handles.values()), list(handles), loc="lower center", ncol=min(len(handles), 6),
+                   fontsize=8, frameon=False, bbox_to_anchor=(0.5, -0.02))
+        fig.subplots_adjust(bottom=0.22)
+
+
 def _finish(fig: plt.Figure, title: str, data: str) -> plt.Figure:
     fig.suptitle(f"{title} ({data})")
     fig.tight_layout()
@@ -216,7 +231,9 @@ def scenario_bars(metrics: pd.DataFrame, data: str, models: Sequence[str], k: in
                     errorbar=ERRORBAR, ax=ax)
         _paper_on_bars(ax, _paper_points(paper, metric, k=k), "scenario", scenarios, models)
         ax.set(title=f"{label}@{k}", xlabel="data", ylabel=f"{label}@{k}")
-    return _finish(fig, "Fig. 10: interaction mechanisms under standard and sparse data", data)
+    _finish(fig, "Fig. 10: interaction mechanisms under standard and sparse data", data)
+    shared_legend(fig, axes)
+    return fig
 
 
 def recall_and_roc(metrics: pd.DataFrame, roc_curves: pd.DataFrame, data: str, models: Sequence[str],
@@ -261,7 +278,9 @@ def business_scenarios(metrics: pd.DataFrame, data: str, models: Sequence[str], 
         _paper_on_bars(ax, _paper_points(paper, metric, k=k), "slice", slices, models)
         ax.set_title(panel, fontsize=9)
         ax.set(xlabel="", ylabel=metric.upper())
-    return _finish(fig, "Fig. 12: methods in business scenarios", data)
+    _finish(fig, "Fig. 12: methods in business scenarios", data)
+    shared_legend(fig, axes)
+    return fig
 
 
 def precision_by_length(metrics: pd.DataFrame, data: str, models: Sequence[str],

@@ -48,6 +48,7 @@ def recommender_figure(per_seed: pd.DataFrame, data_label: str) -> plt.Figure:
     rank_ax.set(title="(a) sampled ranking (1 positive + sampled negatives)", xlabel="", ylabel="value")
     auc_ax.set(title="(b) mean per-user AUC", xlabel="", ylabel="AUC", ylim=(0, 1))
     auc_ax.tick_params(axis="x", rotation=20)
+    rank_ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)  # beside the bars
     fig.suptitle(f"BERT + xDeepFM short-video recommender ({data_label})")
     fig.tight_layout()
     return fig
