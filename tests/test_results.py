@@ -39,6 +39,7 @@ def test_bundle_writes_json_tables_and_figures(cfg):
     assert summary["wall_time_s"] >= 0 and summary["cpu_time_s"] > 0
     for path in ("tables/fig6.csv", "tables/fig6.md", "figures/fig6.png", "figures/fig6.svg"):
         assert (target / path).stat().st_size > 0
+    assert target.stat().st_mode & 0o777 == 0o755  # readable like the files in it
 
 
 def test_rewrite_replaces_the_previous_bundle(cfg):

@@ -112,6 +112,7 @@ class ResultsBundle:
         self.config.reports_dir.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX + self.config.notebook + "-",
                                         dir=self.config.reports_dir))
+        staging.chmod(0o755)  # mkdtemp's 0700 would hide the bundle from a web server or another user
         try:
             self._write_into(staging)
             _swap_in(staging, self.target)
