@@ -46,13 +46,13 @@ def _config(**overrides) -> EncoderTrainConfig:
                                  "seed": 3, **overrides})
 
 
-def _train(sampling: str, checkpoint=None):
+def _train(sampling: str, checkpoint=None, fanouts=None):
     train = distributed.toy_interactions()
     fit_part, valid = split_validation(train, 0.1, seed=0)
     model = distributed.build_model("lightgcn", fit_part, dim=16, n_layers=2, seed=0)
     if distributed.active():
         distributed.set_sampling(sampling)
-    result = train_encoder(model, fit_part, valid, _config(checkpoint_path=checkpoint))
+    result = train_encoder(model, fit_part, valid, _config(checkpoint_path=checkpoint, fanouts=fanouts))
     return result.history, model
 
 
@@ -92,6 +92,8 @@ def _worker(rank: int, port: int, folder: str) -> None:
             if distributed.is_main():
                 with open(os.path.join(folder, "results.jsonl"), "a") as handle:
                     handle.write(json.dumps({"sampling": sampling}) + "\n")
+        history, _ = _train("global", fanouts=(None,))  # neighbour-sampled steps, every neighbour kept
+        out["subgraphs"] = {"loss": history["loss"].tolist()}
         with open(os.path.join(folder, f"rank{rank}.json"), "w") as handle:
             json.dump(out, handle)
 
@@ -134,6 +136,8 @@ def test_two_gloo_processes_match_one_process(tmp_path):
         assert len(main["loss"]) == len(single)
     assert np.abs(np.array(ranks[0]["global"]["val_ndcg"]) - single["val_ndcg"].to_numpy()).max() < 1e-4
     assert ranks[0]["global"]["loss"] != ranks[0]["rank"]["loss"]
+    # the sampled path goes through DDP's forward too, and with every neighbour it computes what the full graph does
+    assert np.abs(np.array(ranks[0]["subgraphs"]["loss"]) - single["loss"].to_numpy()).max() < EXACT_TOLERANCE
     lines = (tmp_path / "results.jsonl").read_text().splitlines()
     assert [json.loads(line)["sampling"] for line in lines] == list(distributed.SAMPLING_MODES)
     checkpoints = sorted(path.name for path in tmp_path.glob("best_*.pt"))

@@ -201,6 +201,19 @@ def layer_mean_propagation(adjacency: torch.Tensor, x: torch.Tensor, n_layers: i
     return _LayerMeanPropagation.apply(adjacency, x, n_layers)
 
 
+def block_pattern(block) -> sp.csr_matrix:
+    """The edges of a sampled block as a SciPy CSR matrix (rows: the block's outputs, columns: its inputs)."""
+    matrix = block.matrix.cpu()
+    return sp.csr_matrix((matrix.values().numpy(), matrix.col_indices().numpy(), matrix.crow_indices().numpy()),
+                         shape=tuple(matrix.shape))
+
+
+def block_gcn_layer(conv: GCNConv, x: torch.Tensor, block) -> torch.Tensor:
+    """:func:`gcn_layer` on a sampled block (:class:`xrec_lib.models.sampling.Block`, ``n_dst x n_src``)."""
+    out = torch.sparse.mm(block.matrix, conv.lin(x))
+    return out if conv.bias is None else out + conv.bias
+
+
 def gcn_layer(conv: GCNConv, x: torch.Tensor, adjacency: torch.Tensor) -> torch.Tensor:
     """``GCNConv(normalize=False)`` on a symmetric normalized CSR adjacency: ``A (x W) + b`` (the layer's own
     ``lin`` and ``bias``, the propagation by :func:`symmetric_spmm`)."""
@@ -222,17 +235,41 @@ class GraphEncoder(nn.Module):
         self.n_users, self.n_items, self.n_nodes = graph.n_users, graph.n_items, graph.n_nodes
         self.embedding = nn.Embedding(graph.n_nodes, dim)
         nn.init.normal_(self.embedding.weight, std=0.1)
+        self.graph = graph
 
     def set_graph(self, graph: GraphData) -> None:
         """Use ``graph`` (same node set) from now on, e.g. the full training graph after validation."""
         if graph.n_nodes != self.n_nodes or graph.n_users != self.n_users:
             raise DataError(f"graph has {graph.n_nodes} nodes / {graph.n_users} users; the encoder was built for "
                             f"{self.n_nodes} / {self.n_users}")
+        self.graph = graph
 
     def propagate(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
-    def forward(self) -> tuple[torch.Tensor, torch.Tensor]:
+    # ---- the sampled path (xrec_lib.models.sampling) ----
+    #: Propagation layers, i.e. the number of fanouts the sampled path takes (0: no propagation).
+    n_propagation_layers: int = 0
+
+    def propagation_matrix(self) -> sp.csr_matrix:
+        """``P`` of the sampled path: the matrix one layer propagates by (:mod:`xrec_lib.models.sampling`)."""
+        raise ConfigError(f"{type(self).__name__} has no neighbour-sampled path; train it on the full graph "
+                          "(fanouts: null)")
+
+    def propagate_sampled(self, x: torch.Tensor, blocks: list) -> torch.Tensor:
+        """The seeds' outputs from the inputs ``x`` of ``V_0`` through the sampled ``blocks`` (first layer
+        first); equals ``propagate`` restricted to the seeds when every neighbour is kept."""
+        raise ConfigError(f"{type(self).__name__} has no neighbour-sampled path")
+
+    def batch_items(self, users: torch.Tensor) -> torch.Tensor:
+        """Items (besides the batch's own) whose vectors :meth:`auxiliary_loss` reads for ``users``; none here."""
+        return users.new_zeros(0)
+
+    def forward(self, nodes: torch.Tensor | None = None, blocks: list | None = None):
+        """``(user_emb, item_emb)`` of the full-graph pass; with ``nodes`` and ``blocks`` (a
+        :class:`~xrec_lib.models.sampling.SampledBatch`'s) the seeds' outputs of the sampled path instead."""
+        if nodes is not None:
+            return self.propagate_sampled(self.embedding.weight[nodes], blocks)
         out = self.propagate(self.embedding.weight)
         return out[: self.n_users], out[self.n_users: self.n_users + self.n_items]
 
@@ -273,6 +310,12 @@ class MatrixFactorization(GraphEncoder):
     def propagate(self, x: torch.Tensor) -> torch.Tensor:
         return x
 
+    def propagation_matrix(self) -> sp.csr_matrix:
+        return sp.csr_matrix((self.n_nodes, self.n_nodes), dtype=np.float32)
+
+    def propagate_sampled(self, x: torch.Tensor, blocks: list) -> torch.Tensor:
+        return x
+
 
 class LightGCN(GraphEncoder):
     """LightGCN: ``n_layers`` parameter-free propagations by the precomputed ``D^-1/2 A D^-1/2`` (what PyG's
@@ -292,6 +335,21 @@ class LightGCN(GraphEncoder):
     def propagate(self, x: torch.Tensor) -> torch.Tensor:
         return layer_mean_propagation(self.graph_adj, x, self.n_layers)
 
+    @property
+    def n_propagation_layers(self) -> int:
+        return self.n_layers
+
+    def propagation_matrix(self) -> sp.csr_matrix:
+        return self.graph.normalized_adjacency(self_loops=False)
+
+    def propagate_sampled(self, x: torch.Tensor, blocks: list) -> torch.Tensor:
+        n_seeds = blocks[-1].n_dst
+        total = x[:n_seeds]
+        for block in blocks:
+            x = torch.sparse.mm(block.matrix, x)
+            total = total + x[:n_seeds]
+        return total / (len(blocks) + 1)
+
 
 class _ConvStack(GraphEncoder):
     """``n_layers`` message-passing layers with ReLU between them; subclasses build ``self.convs``."""
@@ -305,6 +363,20 @@ class _ConvStack(GraphEncoder):
 
     def _layer(self, conv: nn.Module, x: torch.Tensor) -> torch.Tensor:
         return conv(x, self.graph_adj)
+
+    @property
+    def n_propagation_layers(self) -> int:
+        return len(self.convs)
+
+    def propagate_sampled(self, x: torch.Tensor, blocks: list) -> torch.Tensor:
+        for layer, (conv, block) in enumerate(zip(self.convs, blocks)):
+            x = self._block_layer(conv, x, block)
+            if layer < len(self.convs) - 1:
+                x = torch.relu(x)
+        return x
+
+    def _block_layer(self, conv: nn.Module, x: torch.Tensor, block) -> torch.Tensor:
+        raise ConfigError(f"{type(self).__name__} has no neighbour-sampled path")
 
 
 class GCN(_ConvStack):
@@ -322,6 +394,12 @@ class GCN(_ConvStack):
     def _layer(self, conv: nn.Module, x: torch.Tensor) -> torch.Tensor:
         return gcn_layer(conv, x, self.graph_adj)
 
+    def propagation_matrix(self) -> sp.csr_matrix:
+        return self.graph.normalized_adjacency(self_loops=True)
+
+    def _block_layer(self, conv: nn.Module, x: torch.Tensor, block) -> torch.Tensor:
+        return block_gcn_layer(conv, x, block)
+
 
 class GraphSAGE(_ConvStack):
     """GraphSAGE with mean aggregation (``SAGEConv``) on the binary adjacency."""
@@ -334,6 +412,15 @@ class GraphSAGE(_ConvStack):
     def set_graph(self, graph: GraphData) -> None:
         super().set_graph(graph)
         self.graph_adj = to_torch_csr(graph.adjacency, self._device())
+
+    def propagation_matrix(self) -> sp.csr_matrix:
+        degree = np.asarray(self.graph.adjacency.sum(axis=1)).ravel()
+        scale = np.divide(1.0, degree, out=np.zeros_like(degree, dtype=np.float64), where=degree > 0)
+        return sp.csr_matrix(sp.diags(scale) @ self.graph.adjacency, dtype=np.float32)
+
+    def _block_layer(self, conv: nn.Module, x: torch.Tensor, block) -> torch.Tensor:
+        """``SAGEConv``: ``lin_l(mean over the sampled neighbours) + lin_r(x_v)``, by the layer's own modules."""
+        return conv.lin_l(torch.sparse.mm(block.matrix, x)) + conv.lin_r(x[: block.n_dst])
 
 
 class RGCN(_ConvStack):
@@ -353,6 +440,32 @@ class RGCN(_ConvStack):
 
     def _layer(self, conv: nn.Module, x: torch.Tensor) -> torch.Tensor:
         return conv(x, self.graph_edge_index, self.graph_edge_type)
+
+    def propagation_matrix(self) -> sp.csr_matrix:
+        """``D^-1 A``: neighbours are sampled over all relations together; each relation's mean is then taken
+        over its sampled neighbours."""
+        degree = np.asarray(self.graph.adjacency.sum(axis=1)).ravel()
+        scale = np.divide(1.0, degree, out=np.zeros_like(degree, dtype=np.float64), where=degree > 0)
+        return sp.csr_matrix(sp.diags(scale) @ self.graph.adjacency, dtype=np.float32)
+
+    def _block_layer(self, conv: nn.Module, x: torch.Tensor, block) -> torch.Tensor:
+        """``RGCNConv`` on the block's sampled edges, each with its relation (looked up by global ids)."""
+        coo = sp.coo_matrix(block_pattern(block))
+        keep = coo.row != coo.col  # the diagonal carries no relation (the root weight covers the node itself)
+        dst, src = coo.row[keep], coo.col[keep]
+        edge_type = self._relations(block.nodes[dst], block.nodes[src])
+        edge_index = torch.from_numpy(np.stack([src, dst]).astype(np.int64)).to(x.device)
+        return conv((x, x[: block.n_dst]), edge_index, torch.from_numpy(edge_type).to(x.device))
+
+    def _relations(self, dst: np.ndarray, src: np.ndarray) -> np.ndarray:
+        """Relation id of each edge ``src -> dst`` of the graph."""
+        if getattr(self, "_relation_keys", None) is None or self._relation_graph is not self.graph:
+            edge_index = self.graph.edge_index.numpy()
+            keys = edge_index[1] * self.n_nodes + edge_index[0]
+            order = np.argsort(keys)
+            self._relation_keys, self._relation_types = keys[order], self.graph.edge_type.numpy()[order]
+            self._relation_graph = self.graph
+        return self._relation_types[np.searchsorted(self._relation_keys, dst * self.n_nodes + src)]
 
 
 @ENCODERS.register("MF")

@@ -44,8 +44,8 @@ from torch_geometric.utils import k_hop_subgraph
 
 from xrec_lib.data.crossdomain import SOURCE, TARGET
 from xrec_lib.errors import ConfigError
-from xrec_lib.models.encoders import (ENCODERS, EncoderSizes, GraphData, GraphEncoder, gcn_layer, to_torch_csr,
-                                     to_weighted_edge_index)
+from xrec_lib.models.encoders import (ENCODERS, EncoderSizes, GraphData, GraphEncoder, block_gcn_layer, gcn_layer,
+                                     to_torch_csr, to_weighted_edge_index)
 
 
 class GCNBranch(nn.Module):
@@ -64,6 +64,14 @@ class GCNBranch(nn.Module):
     def forward(self, x: torch.Tensor, graph: torch.Tensor, edge_weight: torch.Tensor | None = None) -> torch.Tensor:
         for layer, conv in enumerate(self.convs):
             x = gcn_layer(conv, x, graph) if graph.layout == torch.sparse_csr else conv(x, graph, edge_weight)
+            if layer < len(self.convs) - 1:
+                x = torch.relu(x)
+        return x
+
+    def forward_blocks(self, x: torch.Tensor, blocks: list) -> torch.Tensor:
+        """The same layers on sampled blocks (:mod:`xrec_lib.models.sampling`), first layer first."""
+        for layer, (conv, block) in enumerate(zip(self.convs, blocks)):
+            x = block_gcn_layer(conv, x, block)
             if layer < len(self.convs) - 1:
                 x = torch.relu(x)
         return x
@@ -142,6 +150,7 @@ class SiameseGCN(GraphEncoder):
 
     def set_views(self, views: CrossDomainViews | None) -> None:
         """Use ``views`` for the auxiliary loss (None switches it off)."""
+        self.views = views
         self.graph_source_view = None if views is None else to_torch_csr(views.source, self._device())
         self.graph_target_view = None if views is None else to_torch_csr(views.target, self._device())
         self.aligned_users = None if views is None else torch.from_numpy(views.users_with_both())
@@ -149,6 +158,25 @@ class SiameseGCN(GraphEncoder):
     def propagate(self, x: torch.Tensor) -> torch.Tensor:
         """Full-graph path: one pass of the shared branch over every node (users, products and side nodes)."""
         return self.branch(x, self.graph_adj)
+
+    @property
+    def n_propagation_layers(self) -> int:
+        return self.n_layers
+
+    def propagation_matrix(self) -> sp.csr_matrix:
+        return self.graph.normalized_adjacency(self_loops=True)
+
+    def propagate_sampled(self, x: torch.Tensor, blocks: list) -> torch.Tensor:
+        """Sampled path: the shared branch on the batch's sampled blocks (the paper's neighbourhood subgraphs)."""
+        return self.branch.forward_blocks(x, blocks)
+
+    def batch_items(self, users: torch.Tensor) -> torch.Tensor:
+        """Every training item of ``users`` in either view: the auxiliary loss averages their vectors."""
+        if self.views is None or self.alignment_weight == 0:
+            return users.new_zeros(0)
+        rows = np.unique(users.cpu().numpy())
+        items = np.union1d(self.views.source[rows].indices, self.views.target[rows].indices)
+        return torch.from_numpy(items.astype(np.int64)).to(users.device)
 
     def embed_subgraph(self, nodes: torch.Tensor, branch: GCNBranch | None = None) -> torch.Tensor:
         """Subgraph path: eq. 5 vectors of ``nodes`` (homogeneous ids) from their ``L``-hop subgraph.

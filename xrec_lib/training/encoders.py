@@ -35,6 +35,7 @@ from xrec_lib.errors import ConfigError, DataError
 from xrec_lib.evaluate import evaluate_embeddings
 from xrec_lib.metrics import RankingResult
 from xrec_lib.models.encoders import GraphEncoder
+from xrec_lib.models.sampling import NeighbourSampler, parse_fanouts
 from xrec_lib.training.loop import FitResult, LoopConfig, Objective, fit
 from xrec_lib.training.losses import check_ranking_loss, ranking_loss
 from xrec_lib.training.negatives import interaction_keys, sample_negatives
@@ -60,6 +61,12 @@ class EncoderTrainConfig:
         eval_every: epochs between validation evaluations.
         monitor_k: cut-off of the monitored validation NDCG.
         max_batches: optimisation steps per epoch at most (None: a full pass over the interactions).
+        fanouts: None (default): every step propagates the whole graph. A list, one entry per hop from the batch's
+            nodes (PyG's ``num_neighbors`` order; fitted to the encoder's depth by
+            :func:`~xrec_lib.models.sampling.parse_fanouts`): every step computes the batch's users' and
+            products' vectors on their sampled neighbourhood instead, at most that many neighbours per node and
+            hop (``None``: all of them; :mod:`xrec_lib.models.sampling`). Validation always ranks with
+            full-graph vectors.
         max_minutes: wall-clock budget (None: none).
         seed: seed of the batch order and the negatives (and of torch's generator at the start of training).
         device: ``"cpu"`` or ``"cuda"``.
@@ -81,6 +88,7 @@ class EncoderTrainConfig:
     eval_every: int = 1
     monitor_k: int = 20
     max_batches: int | None = None
+    fanouts: tuple[int | None, ...] | None = None
     max_minutes: float | None = None
     seed: int = 0
     device: str = "cpu"
@@ -114,12 +122,19 @@ class EncoderObjective(Objective):
         self.rng = np.random.default_rng(config.seed)
         self.keys = interaction_keys(train)
         self.shard, self.rank_rng = None, None
+        self.sampler = None
+        if config.fanouts is not None:
+            fanouts = parse_fanouts(config.fanouts, model.n_propagation_layers)
+            self.sampler = NeighbourSampler(model.propagation_matrix(), fanouts, seed=config.seed,
+                                            device=config.device)
 
     def distribute(self, shard) -> None:
         """Data parallelism (:mod:`xrec_lib.training.distributed`): every rank draws the same batch order and
         keeps its part of each global batch; its negatives come from its own stream (``sampling="rank"``) or are
         drawn for the whole global batch from the shared one (``"global"``); validation splits the users."""
         self.shard, self.rank_rng = shard, shard.rng(self.config.seed)
+        if self.sampler is not None:  # each rank samples the neighbourhoods of its own part of the batch
+            self.sampler.rng = shard.rng(self.config.seed + 1)
 
     def n_batches(self) -> int:
         return math.ceil(len(self.users) / self.config.batch_size)
@@ -142,7 +157,10 @@ class EncoderObjective(Objective):
     def loss(self, batch):
         u, i, j = batch
         model, config = self.module, self.config
-        user_emb, item_emb = model()
+        if self.sampler is None:
+            user_emb, item_emb = model()
+        else:  # the batch's rows only, from their sampled neighbourhoods
+            user_emb, item_emb = self.sampler.embed(model, u, torch.cat([i, j.reshape(-1), model.batch_items(u)]))
         z_u = user_emb[u]
         if config.hard_negatives and j.shape[1] > 1:  # score the candidates without a graph, keep the hardest
             with torch.no_grad():

@@ -29,6 +29,8 @@ class RepresentationSettings(Settings):
             (:class:`xrec_lib.training.encoders.EncoderTrainConfig`; ``epochs`` is the cap).
         val_fraction: share of the training interactions held out for early stopping.
         loss: the ranking loss of every encoder (``"bpr"``: eq. (4) of the paper).
+        fanouts: None: every step propagates the whole graph; a list (one entry per layer): neighbour-sampled
+            steps (:mod:`xrec_lib.models.sampling`; not for RGCN).
         device: ``"cpu"`` or ``"cuda"``.
     """
 
@@ -51,11 +53,13 @@ class RepresentationSettings(Settings):
     alignment_weight: float = 0.1
     temperature: float = 0.2
     rgcn_bases: int = 4
+    fanouts: list | None = None
     device: str = "cpu"
 
     def train_config(self, seed: int) -> EncoderTrainConfig:
         return EncoderTrainConfig(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr, loss=self.loss,
                                   l2=self.l2, patience=self.patience, max_batches=self.max_batches, seed=seed,
+                                  fanouts=None if self.fanouts is None else tuple(self.fanouts),
                                   device=self.device)
 
 
