@@ -217,3 +217,10 @@ def test_scale_markdown_reports_the_values_run_and_the_data_counts():
                                     [0, 1], "tiny data", stats)
     assert text.startswith("This run: seeds [0, 1]; `synthetic_scale` = 0.02, `epochs` = 2, `dim` not set.")
     assert "tiny data: 4 users, 5 products, 3 suppliers, 2 sellers, 7 training interactions." in text
+
+
+def test_pairs_markdown_says_what_ran_and_why_not():
+    assert "names no pair" in narrative.pairs_markdown("Amazon", [], [])
+    assert "not run" in narrative.pairs_markdown("Amazon", ["elec->phone"], []) and "absent" in \
+        narrative.pairs_markdown("Amazon", ["elec->phone"], [])
+    assert "2 pair(s) ran" in narrative.pairs_markdown("Amazon", ["a", "b"], ["x", "y"])

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from xrec_lib.data import manifest as manifest_module
+from xrec_lib.data import amazon as amazon_data
 from xrec_lib.data.amazon import STANDARD_PAIRS, load_amazon_pair, read_interaction_file, sample_negatives
 from xrec_lib.data.bytedance import COLUMNS, load_bytedance_sample, read_byterec
 from xrec_lib.data.crossdomain import SOURCE, TARGET, CrossDomainDataset
@@ -162,6 +163,13 @@ def test_negative_sampler_skips_excluded_items_and_is_seeded():
     assert not np.array_equal(draw, sample_negatives(test_user, train_user, train_item, test_item, 1000, 50, seed=2))
     with pytest.raises(DataError, match="only 7 items left"):
         sample_negatives(test_user, train_user, train_item, test_item, 10, 8, seed=0)
+
+
+def test_amazon_pairs_are_named_as_the_standard_pairs():
+    assert amazon_data.amazon_pair("sport->cloth") == ("sport_cloth", "cloth_sport")
+    assert amazon_data.amazon_label("sport->cloth") == "Sport->Cloth"
+    with pytest.raises(ConfigError, match="unknown Amazon pair 'elec->books'; choose one of"):
+        amazon_data.amazon_pair("elec->books")
 
 
 def test_amazon_pair_must_be_two_sides_of_one_pair():

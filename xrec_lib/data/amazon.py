@@ -36,6 +36,19 @@ STANDARD_PAIRS: dict[str, tuple[str, str]] = {
 }
 
 
+def amazon_pair(name: str) -> tuple[str, str]:
+    """``(source directory, target directory)`` of a standard pair named as in :data:`STANDARD_PAIRS`
+    (``"elec->phone"``)."""
+    if name not in STANDARD_PAIRS:
+        raise ConfigError(f"unknown Amazon pair {name!r}; choose one of {sorted(STANDARD_PAIRS)}")
+    return STANDARD_PAIRS[name]
+
+
+def amazon_label(name: str) -> str:
+    """``"elec->phone"`` -> ``"Elec->Phone"`` (titles)."""
+    return "->".join(part.capitalize() for part in name.split("->"))
+
+
 def amazon_directories() -> list[str]:
     """The eight domain directories (``X_Y``) listed in the manifest."""
     return sorted({path.split("/")[0] for path in load_manifest()[DATASET]})

@@ -49,7 +49,7 @@ import scipy.sparse as sp
 import torch
 
 from xrec_lib.config import RunConfig
-from xrec_lib.data.amazon import load_amazon_pair
+from xrec_lib.data.amazon import amazon_pair, load_amazon_pair
 from xrec_lib.data.xmarket import load_xmarket
 from xrec_lib.evaluate import global_auc, roc_points, tpr_at_fpr
 from xrec_lib.models.interaction import InteractionHead
@@ -350,17 +350,21 @@ def run_xmarket_studies(cfg: RunConfig) -> list[StudyResult]:
     return studies
 
 
-def run_amazon_study(cfg: RunConfig) -> StudyResult | None:
-    """The same study on the Amazon cross-domain pair of the profile's ``amazon:`` block (interactions of at most
-    ``max_users`` seeded random users, :func:`~xrec_lib.studies.paper000.tasks.subsample_users`) for its first
+def run_amazon_studies(cfg: RunConfig) -> list[StudyResult]:
+    """The same study on each Amazon cross-domain pair of the profile's ``amazon_pairs``
+    (:data:`xrec_lib.data.amazon.STANDARD_PAIRS`; interactions of at most the ``amazon:`` block's ``max_users``
+    seeded random users, :func:`~xrec_lib.studies.paper000.tasks.subsample_users`; None: every user) for its first
     ``n_seeds`` seeds (one "standard" scenario; no suppliers or sellers, so the "heterogeneous" graph is the
-    user-product graph); None when ``cfg.data_dir`` is None."""
+    user-product graph). Empty when ``cfg.data_dir`` is None or the profile names no pair."""
     if cfg.data_dir is None:
-        return None
+        return []
     settings = InteractionSettings.from_config(cfg, "amazon", device=cfg.device)
-    started, records, seeds = time.perf_counter(), [], cfg.seeds[: settings.n_seeds]
-    for seed in seeds:
-        dataset = subsample_users(load_amazon_pair(settings.source, settings.target, cfg.data_dir,
-                                                   seed=seed, n_negatives=1), settings.max_users, seed)
-        records.append(run_seed(dataset.name, {"standard": TargetTask.from_dataset(dataset)}, settings, seed))
-    return collect_study(dataset.name, records, seeds, settings, started)
+    seeds, studies = cfg.seeds[: settings.n_seeds], []
+    for pair in cfg["amazon_pairs"]:
+        full = load_amazon_pair(*amazon_pair(pair), cfg.data_dir, seed=cfg.seed, n_negatives=1)
+        started, records = time.perf_counter(), []
+        for seed in seeds:
+            dataset = full if settings.max_users is None else subsample_users(full, settings.max_users, seed)
+            records.append(run_seed(dataset.name, {"standard": TargetTask.from_dataset(dataset)}, settings, seed))
+        studies.append(collect_study(dataset.name, records, seeds, settings, started))
+    return studies

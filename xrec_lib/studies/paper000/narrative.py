@@ -436,3 +436,14 @@ def scale_markdown(params: Mapping, keys: Iterable[str], seeds: Iterable[int], d
                            if row in statistics.index)
         text += f" {data}: {counts}."
     return text
+
+
+def pairs_markdown(kind: str, named: Iterable[str], ran: Iterable[str]) -> str:
+    """One sentence on the real-data pairs of a section: which the profile names and which ran (``ran``: the data
+    names of the studies that ran; none with the pairs named means the data root was absent)."""
+    named, ran = list(named), list(ran)
+    if not named:
+        return f"**{kind}: this profile names no pair**, so nothing ran in this section."
+    if not ran:
+        return f"**{kind}: {', '.join(named)} named, not run**: the real data is absent (no data root)."
+    return f"**{kind}: {len(ran)} pair(s) ran**: {', '.join(ran)}."

@@ -40,7 +40,7 @@ import scipy.sparse as sp
 import torch
 
 from xrec_lib.config import RunConfig, seed_everything
-from xrec_lib.data.amazon import load_amazon_pair
+from xrec_lib.data.amazon import amazon_label, amazon_pair, load_amazon_pair
 from xrec_lib.data.xmarket import load_xmarket
 from xrec_lib.data.cache import cache_path, cached
 from xrec_lib.data.crossdomain import TARGET, CrossDomainDataset
@@ -346,16 +346,22 @@ def run_xmarket(config: RunConfig, bundle: ResultsBundle) -> dict[str, Represent
     return runs
 
 
-def run_amazon(config: RunConfig, bundle: ResultsBundle) -> RepresentationRun | None:
-    """Amazon Elec->Phone (DisenCDR pair): Electronics as the source-domain bridge, ranking over Phone products,
-    with the settings of the profile's ``amazon:`` block; every fit is recorded in ``bundle``. None (with a note
-    in ``bundle``) when the real data is absent."""
+def run_amazon(config: RunConfig, bundle: ResultsBundle) -> dict[str, RepresentationRun]:
+    """Each Amazon cross-domain pair of the profile's ``amazon_pairs`` (DisenCDR pairs,
+    :data:`xrec_lib.data.amazon.STANDARD_PAIRS`: e.g. ``elec->phone``, Electronics as the source-domain bridge),
+    every user, every model, with the settings of the profile's ``amazon:`` block and its first ``n_seeds`` seeds;
+    ranking over the target domain's products. Returns ``{"elec->phone": run, ...}``; empty (with a note in
+    ``bundle``) when the real data is absent."""
     if config.data_dir is None:
         bundle.note_real_data_absent()
-        return None
-    dataset = load_amazon_pair("electronic_phone", "phone_electronic", config.data_dir, seed=config.seed)
-    bundle.add_dataset(dataset.name, synthetic=False, checksum=None, sha256=dataset.meta.get("sha256"))
+        return {}
     settings = RepresentationSettings.from_config(config, "amazon", device=config.device)
-    run = run_representation(dataset, settings, config.seeds[: settings.n_seeds], label="Amazon Elec->Phone")
-    run.record_training(bundle)
-    return run
+    runs = {}
+    for pair in config["amazon_pairs"]:
+        dataset = load_amazon_pair(*amazon_pair(pair), config.data_dir, seed=config.seed)
+        bundle.add_dataset(dataset.name, synthetic=False, checksum=None, sha256=dataset.meta.get("sha256"))
+        label = f"Amazon {amazon_label(pair)}, full data ({dataset.n_users:,} users)"
+        run = run_representation(dataset, settings, config.seeds[: settings.n_seeds], label=label)
+        run.record_training(bundle)
+        runs[pair] = run
+    return runs

@@ -3,7 +3,7 @@
 
 * :func:`figure_table`: ours (mean and std over seeds) beside the paper's value (:mod:`xrec_lib.papers`; NaN where
   the paper reports none) for Fig. 6-8; :func:`curves_table`: the metric@K curves of Fig. 7-8;
-  :func:`sampled_table`: the sampled protocol on Amazon Elec->Phone; :func:`alignment_ablation`: GCN + BPR against
+  :func:`sampled_table`: the sampled protocols of the real data; :func:`alignment_ablation`: GCN + BPR against
   GCN + BPR + alignment (= Siamese GCN).
 * :func:`claim_verdicts`: every statement of :data:`STATEMENTS` ("the Siamese GCN beats the baselines on metric M
   in scenario S", Fig. 6-8) is tested against every other compared model, each pair one claim
@@ -210,34 +210,31 @@ def report_xmarket(runs: Mapping[str, RepresentationRun], bundle: ResultsBundle)
     """Per XMarket pair: the Fig. 6 table (full ranking over the target market, with the paper's values) and the
     FOREC protocol (the last target item against 99 sampled negatives, HR@10 / NDCG@10) into ``bundle``; returns
     both side by side per (pair, model), None when no pair ran."""
+    return _report_pairs(runs, bundle, "xmarket", 99, "XMarket Electronics")
+
+
+def report_amazon(runs: Mapping[str, RepresentationRun], bundle: ResultsBundle) -> pd.DataFrame | None:
+    """Per Amazon pair (:func:`~xrec_lib.studies.paper000.representation.run_amazon`): the Fig. 6 table (full
+    ranking over the target domain) and the DisenCDR protocol (a held-out target item against 999 sampled
+    negatives) into ``bundle``; returns both side by side per (pair, model), None when no pair ran."""
+    return _report_pairs(runs, bundle, "amazon", 999, "Amazon cross-domain pairs")
+
+
+def _report_pairs(runs: Mapping[str, RepresentationRun], bundle: ResultsBundle, kind: str, negatives: int,
+                  title: str) -> pd.DataFrame | None:
     if not runs:
         return None
     wide = []
     for pair, run in runs.items():
         name = pair.replace("->", "_")
         full, sampled = figure_table(run, "Fig. 6"), sampled_table(run)
-        bundle.add_table(f"fig6_hr_recall_xmarket_{name}", full)
-        bundle.add_table(f"sampled_hr_ndcg_at_10_xmarket_{name}", sampled)
+        bundle.add_table(f"fig6_hr_recall_{kind}_{name}", full)
+        bundle.add_table(f"sampled_hr_ndcg_at_10_{kind}_{name}", sampled)
         per_model = full.pivot(index="model", columns="metric", values="ours").add_suffix("@20 (full ranking)")
-        wide.append(per_model.join(sampled.drop(columns="data").add_suffix(" (99 negatives)"))
+        wide.append(per_model.join(sampled.drop(columns="data").add_suffix(f" ({negatives} negatives)"))
                     .assign(pair=pair).reset_index())
     table = pd.concat(wide, ignore_index=True).set_index(["pair", "model"])
     per_seed = pd.concat([run.sampled.assign(pair=pair) for pair, run in runs.items()], ignore_index=True)
-    bundle.add_figure("sampled_hr_ndcg_at_10_xmarket", figures.plot_sampled(per_seed, negatives=99,
-                                                                            data="XMarket Electronics"))
+    bundle.add_figure(f"sampled_hr_ndcg_at_10_{kind}", figures.plot_sampled(per_seed, negatives=negatives,
+                                                                            data=title))
     return table
-
-
-def report_amazon(run: RepresentationRun | None, bundle: ResultsBundle) -> pd.DataFrame | None:
-    """Add the Amazon Fig. 6 table, the sampled-protocol table and its figure to ``bundle``; returns both tables
-    side by side per model (None when the run was skipped for lack of data)."""
-    if run is None:
-        return None
-    full = figure_table(run, "Fig. 6")
-    sampled = sampled_table(run)
-    bundle.add_table("fig6_hr_recall_amazon_elec_phone", full)
-    bundle.add_table("sampled_hr_ndcg_at_10_amazon_elec_phone", sampled)
-    bundle.add_figure("sampled_hr_ndcg_at_10_amazon_elec_phone", figures.plot_sampled(run.sampled, negatives=999,
-                                                                                      data=run.label))
-    wide = full.pivot(index="model", columns="metric", values="ours").add_suffix("@20 (full ranking)")
-    return wide.join(sampled.drop(columns="data").add_suffix(" (999 negatives)")).assign(data=run.label)

@@ -14,8 +14,9 @@ from xrec_lib.training.encoders import EncoderTrainConfig
 class RepresentationSettings(Settings):
     """Hyper-parameters shared by all encoders of one comparison (profile ``01_siamese_gcn.yaml``).
 
-    The ``amazon:`` and ``xmarket:`` blocks of the profile replace some of them for Amazon Elec->Phone and the
-    XMarket pairs (``xmarket_pairs``) (``RepresentationSettings.from_config(cfg, "amazon")``): the budget (``epochs``, ``max_batches``), the number of
+    The ``amazon:`` and ``xmarket:`` blocks of the profile replace some of them for the Amazon pairs
+    (``amazon_pairs``) and the XMarket pairs (``xmarket_pairs``) (``RepresentationSettings.from_config(cfg,
+    "amazon")``): the budget (``epochs``, ``max_batches``), the number of
     seeds and the alignment weight. The alignment weight is set per dataset: the InfoNCE term is scale-free while
     the ranking loss starts near ``ln 2`` with near-zero gradients, so a weight that helps on the synthetic data can
     dominate the first steps on Amazon Elec->Phone (documented in the profile).
@@ -35,7 +36,7 @@ class RepresentationSettings(Settings):
     """
 
     DATASETS = ("amazon", "xmarket")
-    IGNORED = ("xmarket_pairs",)
+    IGNORED = ("xmarket_pairs", "amazon_pairs")
 
     synthetic_scale: float = 1.0
     n_seeds: int | None = None
@@ -67,7 +68,8 @@ class RepresentationSettings(Settings):
 class InteractionSettings(Settings):
     """The notebook parameters of ``profiles/02_bilinear_attention.yaml`` (same names); the profile's ``amazon:``
     and ``xmarket:`` blocks replace some of them for the real-data studies
-    (``InteractionSettings.from_config(cfg, "amazon")``; the XMarket pairs are the top-level ``xmarket_pairs``).
+    (``InteractionSettings.from_config(cfg, "amazon")``; the pairs are the top-level ``amazon_pairs`` and
+    ``xmarket_pairs``).
 
     Attributes:
         synthetic_scale: paper-preset counts times this.
@@ -86,7 +88,6 @@ class InteractionSettings(Settings):
         high_value_share, cold_start_max: the business-scenario slices
             (:class:`~xrec_lib.studies.paper000.tasks.Slices`).
         end_to_end: add Table 2's jointly trained row.
-        source, target: the Amazon pair (:func:`xrec_lib.data.amazon.load_amazon_pair`).
         n_seeds: the run's seeds used at most (None: all of them).
         max_users: interactions of at most this many seeded random users (None: all;
             :func:`~xrec_lib.studies.paper000.tasks.subsample_users`).
@@ -94,7 +95,7 @@ class InteractionSettings(Settings):
     """
 
     DATASETS = ("amazon", "xmarket")
-    IGNORED = ("xmarket_pairs",)
+    IGNORED = ("xmarket_pairs", "amazon_pairs")
 
     synthetic_scale: float = 0.03
     dim: int = 32
@@ -119,8 +120,6 @@ class InteractionSettings(Settings):
     high_value_share: float = 0.2
     cold_start_max: int = 4
     end_to_end: bool = True
-    source: str = "electronic_phone"
-    target: str = "phone_electronic"
     n_seeds: int | None = None
     max_users: int | None = None
     device: str = "cpu"
