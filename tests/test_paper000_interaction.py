@@ -72,8 +72,13 @@ def test_metrics_are_probabilities_and_shared_results_agree(study):
     assert set(study.curves["epoch"]) == {1, 2}
 
 
+def converged(study):
+    """``study`` with every training run marked converged (the smoke fixture's runs all stop at their cap)."""
+    return replace(study, fits=[(labels, replace(fit, converged=True)) for labels, fit in study.fits])
+
+
 def test_verdicts_cover_every_claim(study):
-    verdicts = claims.claim_verdicts(study)
+    verdicts = claims.claim_verdicts(converged(study))
     assert len(verdicts) == len(claims.claim_pairs())
     assert set(verdicts["verdict"]) <= set(OUTCOMES) and (verdicts["family_size"] == verdicts["family_size"].iloc[0]).all()
     assert (verdicts.loc[verdicts["unit"] == "user", "n_pairs"] > 1).all()
@@ -85,6 +90,22 @@ def test_verdicts_cover_every_claim(study):
     assert {"claim", "verdict", "item", "data"} <= set(records[0])
     assert verdicts.loc["Fig. 9(a): BLA beats BL on NDCG@20 (also Table 2: BLA without attention)",
                         "paper_gap"] == pytest.approx(0.238 - 0.222)
+
+
+def test_a_claim_resting_on_an_unconverged_run_does_not_count(study):
+    """Converged, or it does not count: the claims whose methods were trained by a run that stopped at its cap while
+    still improving are not comparable, naming the run; the others are untouched."""
+    fits = [(labels, replace(fit, converged=not (labels["model"] == "Siamese GCN + Gated"
+                                                 and labels["scenario"] == "standard")))
+            for labels, fit in study.fits]
+    verdicts = claims.claim_verdicts(replace(study, fits=fits))
+    reasons = verdicts["reason"].fillna("")
+    hit = reasons.str.startswith("not converged")
+    assert hit.any() and (verdicts.loc[hit, "verdict"] == "not comparable").all()
+    assert verdicts.index[hit].str.contains("Gated").all()  # only claims naming the Gated head
+    assert reasons[hit].str.contains(r"Siamese GCN \+ Gated \(seed 0\)").all()
+    assert claims.method_runs("methods", "GCN + BL") == {"GCN", "GCN + BL"}
+    assert claims.method_runs("ablation", "baseline: MF + dot product") == {"MF"}
 
 
 def test_each_claim_once_and_beats_all_against_every_method():

@@ -113,9 +113,27 @@ def test_fig8_coverage_table_shows_rgcns_value_derived_from_the_stated_gap():
     assert paper_gap("Fig. 8(b)", "coverage", "Siamese GCN", "RGCN") == pytest.approx(0.016)
 
 
+def converged(run):
+    """``run`` with every training run marked converged (the fixture's runs stop at their 2-epoch cap)."""
+    return dataclasses.replace(run, fits=[(labels, dataclasses.replace(fit, converged=True))
+                                          for labels, fit in run.fits])
+
+
+def test_a_claim_on_an_unconverged_run_does_not_count(tiny):
+    _, run = tiny
+    fits = [(labels, dataclasses.replace(fit, converged=labels["model"] != "RGCN")) for labels, fit in run.fits]
+    above_chance = run.references.assign(chance=0.0, ideal=1e-6)  # no claim is at chance
+    verdicts = claim_verdicts({"sparse": dataclasses.replace(run, fits=fits, references=above_chance)})
+    rgcn = verdicts.index.str.contains("beats RGCN")
+    assert (verdicts.loc[rgcn, "verdict"] == "not comparable").all()
+    assert verdicts.loc[rgcn, "reason"].str.startswith("not converged").all()
+    assert verdicts.loc[rgcn, "reason"].str.contains(r"RGCN \(seed 0\)").all()
+    assert not verdicts.loc[~rgcn, "reason"].fillna("").str.startswith("not converged").any()
+
+
 def test_verdicts_are_per_user_with_one_seed(tiny):
     _, run = tiny
-    verdicts = claim_verdicts({"sparse": run})
+    verdicts = claim_verdicts({"sparse": converged(run)})
     assert len(verdicts) == (len(STATEMENTS) - 1) * len(BASELINES)  # the sufficient-scenario statement is left out
     assert set(verdicts["verdict"]) <= set(OUTCOMES)
     testable = verdicts["verdict"] != "not comparable"
@@ -139,7 +157,7 @@ def test_beats_the_baselines_is_tested_against_every_compared_model():
 def test_runs_at_chance_are_not_comparable(tiny):
     """Both sides within the chance band of a random ranking: the claim cannot be tested."""
     _, run = tiny
-    at_chance = dataclasses.replace(run, references=run.references.assign(chance=0.0, ideal=1e3))
+    at_chance = dataclasses.replace(converged(run), references=run.references.assign(chance=0.0, ideal=1e3))
     verdicts = claim_verdicts({"sparse": at_chance})
     ranking = verdicts[~verdicts.index.str.contains("coverage")]
     assert (ranking["verdict"] == "not comparable").all()
@@ -157,7 +175,7 @@ def test_collapsed_seeds_are_flagged(tiny):
     collapsed = (metrics["model"] == "MF") & (metrics["seed"] == 3)
     metrics.loc[collapsed, "hr"] = [chance[(3, k, "hr")] for k in metrics.loc[collapsed, "k"]]
     metrics.loc[(metrics["model"] == "MF") & ~collapsed, "hr"] = 0.9
-    five = dataclasses.replace(run, metrics=metrics, references=references)
+    five = dataclasses.replace(converged(run), metrics=metrics, references=references)
     verdicts = claim_verdicts({"sparse": five})
     flagged = verdicts.loc[verdicts.index.str.startswith("Siamese GCN beats MF on hr@20"), "collapsed"].iloc[0]
     assert flagged == ["3 (MF)"] and verdicts["unit"].eq("seed").all()

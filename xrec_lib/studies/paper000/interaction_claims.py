@@ -3,7 +3,8 @@
 Every statement of :data:`CLAIMS` ("A beats B, C, ... on M") is tested against each method it names, each pair one
 claim (:func:`claim_pairs`, :func:`claim_records`: :func:`xrec_lib.compare.claim_test` per seed with two or more
 seeds, else per evaluated user; the paper's gap where it gives both values; *not comparable* when both runs are at
-chance; collapsed seeds flagged, :mod:`xrec_lib.studies.paper000.verdicts`). :func:`notebook_verdicts` decides the
+chance or when a training run behind either side (:func:`method_runs`) stopped at its cap while still improving;
+collapsed seeds flagged, :mod:`xrec_lib.studies.paper000.verdicts`). :func:`notebook_verdicts` decides the
 notebook's claims on every data set as one Holm family (:func:`xrec_lib.compare.decide`, called once).
 """
 
@@ -14,9 +15,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from xrec_lib.compare import claim_test, decide, paired, verdict_table
-from xrec_lib.studies.paper000.interaction import ABLATION, StudyResult
+from xrec_lib.studies.paper000.interaction import ABLATION, END_TO_END_ROW, METHODS, StudyResult
 from xrec_lib.studies.paper000.interaction_tables import ROC_METRICS, Column, claim_item, paper_value, per_seed_values
-from xrec_lib.studies.paper000.verdicts import ROC_LEVELS, chance_reason, collapsed, lift
+from xrec_lib.studies.paper000.verdicts import ROC_LEVELS, chance_reason, collapsed, lift, unconverged_reason
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,9 @@ def _claim_test(study: StudyResult, text: str, claim: Claim, worse: str) -> dict
                            float(chance.mean()), float(ideal.mean()))
     if all(v.isna().all() for v in per_seed.values()):
         reason = f"no evaluated user in the {column.slice} slice"
+    trained = {run for model in sides for run in method_runs(claim.group, model)}
+    reason = reason or unconverged_reason(
+        study.fits, lambda labels: labels["scenario"] == column.scenario and labels["model"] in trained)
     gap = paper_value(claim.better, column.paper) - paper_value(worse, column.paper)
     if len(study.seeds) > 1 or column.metric in ROC_METRICS:
         values = pd.concat(per_seed, names=["model", "seed"]).rename("value").reset_index()
@@ -124,6 +128,22 @@ def _claim_test(study: StudyResult, text: str, claim: Claim, worse: str) -> dict
     a, b = (study.per_user[column.scenario, claim.group, model, column.slice, column.k, column.metric]
             for model in sides)
     return claim_test(text, a, b, unit="user", paper_gap=gap, not_comparable=reason)
+
+
+def method_runs(group: str, label: str) -> set[str]:
+    """The training runs (model labels of :attr:`StudyResult.fits`: encoders by name, heads as ``"<encoder> +
+    <head>"``, the end-to-end row by its label) whose output a row of ``group`` ranks with."""
+    if label == END_TO_END_ROW:
+        return {"Siamese GCN", END_TO_END_ROW}
+    if group == "heads":
+        encoder, head = "Siamese GCN", label
+    elif group == "methods":
+        encoder, head = METHODS[label]
+    elif group == "ablation":
+        encoder, head = next((e, h) for variant, e, h in ABLATION if variant == label)
+    else:
+        return set()
+    return {encoder} if head == "dot" else {encoder, f"{encoder} + {head}"}
 
 
 def _levels(study: StudyResult, column: Column) -> tuple[pd.Series, pd.Series]:

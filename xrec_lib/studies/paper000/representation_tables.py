@@ -8,7 +8,8 @@
 * :func:`claim_verdicts`: every statement of :data:`STATEMENTS` ("the Siamese GCN beats the baselines on metric M
   in scenario S", Fig. 6-8) is tested against every other compared model, each pair one claim
   (:func:`xrec_lib.compare.claim_test`: per seed with >= 5 seeds, else per evaluated user; the paper's gap where
-  it gives both values; *not comparable* when both runs are at chance; collapsed seeds flagged,
+  it gives both values; *not comparable* when both runs are at chance or a run of either model stopped at its
+  epoch cap while still improving; collapsed seeds flagged,
   :mod:`xrec_lib.studies.paper000.verdicts`); the notebook's claims form one Holm family
   (:func:`xrec_lib.compare.decide`, called once).
 """
@@ -28,7 +29,7 @@ from xrec_lib.report_items import item_ids
 from xrec_lib.results import ResultsBundle
 from xrec_lib.studies.paper000 import figures
 from xrec_lib.studies.paper000.representation import CLAIM_K, SCENARIOS, RepresentationRun
-from xrec_lib.studies.paper000.verdicts import chance_reason, collapsed, lift
+from xrec_lib.studies.paper000.verdicts import chance_reason, collapsed, lift, unconverged_reason
 
 _FIGURES = {  # figure -> (metric, paper K when stated, K we compare at)
     "Fig. 6": [("hr", None), ("recall", None)],
@@ -176,6 +177,7 @@ def _claim_test(run: RepresentationRun, source: str, metric: str, k: int, scenar
         if unit == "seed":
             flagged = collapsed({m: _seed_lift(at_k[at_k["model"] == m].set_index("seed")[metric], ref)
                                  for m in (better, worse)})
+    reason = reason or unconverged_reason(run.fits, lambda labels: labels["model"] in (better, worse))
     return claim_test(claim, better_values, worse_values, unit=unit,
                       paper_gap=paper_gap(source, metric, better, worse, SCENARIOS[scenario]),
                       not_comparable=reason, collapsed=flagged)

@@ -10,6 +10,9 @@ the at-chance rule and the collapsed-seed flags.
   both at chance cannot be tested by these runs (:func:`chance_reason`: *not comparable*, with the values); a seed
   whose lift is at chance while the median seed's is not is flagged as collapsed (:func:`collapsed`, with
   :func:`xrec_lib.compare.collapsed_seeds`), never silently averaged.
+* **Converged, or it does not count** (:func:`unconverged_reason`): a claim whose values come from a training run
+  that stopped at its epoch cap (or time budget) while still improving is *not comparable*, with the runs named:
+  its two sides were not both trained to their best.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from xrec_lib.evaluate import evaluate_full_ranking
 from xrec_lib.metrics import RankingResult
 
 CHANCE_TOLERANCE = 0.04
+#: The reason a claim resting on an unconverged run is not comparable (followed by the runs).
+UNCONVERGED = "not converged: stopped at the epoch cap while still improving"
 #: metric -> (chance, ideal) of the ROC metrics of paper 000's Fig. 11(b) and 14(c).
 ROC_LEVELS = {"auc": (0.5, 1.0), "tpr_at_fpr_0.2": (0.2, 1.0)}
 
@@ -80,3 +85,11 @@ def collapsed(lifts: Mapping[str, pd.Series]) -> list[str]:
     per-seed lift, index = seed)."""
     return [f"{seed} ({name})" for name, series in lifts.items()
             for seed in collapsed_seeds(series.dropna(), 0.0, CHANCE_TOLERANCE)]
+
+
+def unconverged_reason(fits: Iterable[tuple[Mapping, object]], uses) -> str | None:
+    """:data:`UNCONVERGED` and the runs, for the fits ``(labels, FitResult)`` that ``uses(labels)`` selects
+    (the runs behind a claim's two sides) and that did not converge; None when every selected run converged."""
+    runs = [f"{labels.get('model')} (seed {labels.get('seed')})" for labels, fit in fits
+            if uses(labels) and not fit.converged]
+    return f"{UNCONVERGED}: {', '.join(runs)}" if runs else None
