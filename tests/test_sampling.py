@@ -129,3 +129,18 @@ def test_hop_one_uses_the_first_fanout():
     batch = NeighbourSampler(propagation, [1, 6], seed=0).sample(np.array([0, 1, 2]))
     assert len(batch.blocks[-1].nodes) <= 3 * 2  # each seed + at most one neighbour
     assert len(batch.blocks[0].nodes) > len(batch.blocks[-1].nodes) + 6
+
+
+def test_a_fanout_draws_distinct_neighbours_uniformly():
+    """A node with 10 neighbours and a fanout of 3: 3 distinct neighbours per draw, each neighbour in about 3 of 10
+    draws."""
+    star = sp.csr_matrix((np.ones(20, np.float32), (np.r_[np.zeros(10, int), np.arange(1, 11)],
+                                                    np.r_[np.arange(1, 11), np.zeros(10, int)])), shape=(11, 11))
+    sampler = NeighbourSampler(star, [3], seed=0)
+    counts = np.zeros(11)
+    for _ in range(2000):
+        block = sampler.sample(np.array([0])).blocks[0]
+        neighbours = block.nodes[1:]
+        assert len(neighbours) == 3 and len(set(neighbours)) == 3
+        counts[neighbours] += 1
+    assert np.allclose(counts[1:] / 2000, 0.3, atol=0.04)

@@ -101,6 +101,8 @@ class NeighbourSampler:
         self.row_total = np.asarray(off.sum(axis=1), dtype=np.float64).ravel()
         self.rng = np.random.default_rng(seed)
         self.device = device
+        self._position = np.full(self.n_nodes, -1, dtype=np.int64)  # work buffers of sample(), kept clean
+        self._seen = np.zeros(self.n_nodes, dtype=bool)
 
     @property
     def n_nodes(self) -> int:
@@ -109,18 +111,28 @@ class NeighbourSampler:
     def sample(self, seeds: np.ndarray | torch.Tensor) -> SampledBatch:
         """The blocks of ``seeds`` (distinct global node ids)."""
         seeds = np.asarray(seeds.cpu() if isinstance(seeds, torch.Tensor) else seeds, dtype=np.int64)
-        if len(np.unique(seeds)) != len(seeds):
-            raise ValueError("seed nodes must be distinct")
         if len(seeds) and (seeds.min() < 0 or seeds.max() >= self.n_nodes):
             raise ValueError(f"seed nodes must lie in [0, {self.n_nodes})")
+        position = self._position  # global id -> local index in the current layer's inputs (-1: absent)
+        position[seeds] = np.arange(len(seeds))
+        distinct = bool((position[seeds] == np.arange(len(seeds))).all())
+        position[seeds] = -1
+        if not distinct:
+            raise ValueError("seed nodes must be distinct")
         layers, blocks = [seeds], []
         for fanout in self.fanouts:  # hop 1 (the seeds' neighbours, the last layer's messages) first
             dst = layers[0]
             rows, cols, weights = self._neighbours(dst, fanout)
-            new = np.setdiff1d(cols, dst)
+            position[dst] = np.arange(len(dst))
+            seen = self._seen
+            seen[cols] = True
+            seen[dst] = False
+            new = np.flatnonzero(seen)  # the neighbours not yet in the layer, in id order
+            seen[new] = False
             src = np.concatenate([dst, new])
-            sorter = np.argsort(src, kind="stable")
-            local = sorter[np.searchsorted(src, cols, sorter=sorter)]
+            position[new] = np.arange(len(dst), len(src))
+            local = position[cols]
+            position[src] = -1
             diagonal = np.arange(len(dst))
             matrix = sp.csr_matrix((np.concatenate([weights, self.diagonal[dst]]),
                                     (np.concatenate([rows, diagonal]), np.concatenate([local, diagonal]))),
@@ -131,18 +143,27 @@ class NeighbourSampler:
         return SampledBatch(torch.from_numpy(layers[0]).to(self.device), blocks, len(seeds))
 
     def _neighbours(self, dst: np.ndarray, fanout: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(row in dst, neighbour id, rescaled weight)`` of the edges kept for the nodes ``dst``."""
+        """``(row in dst, neighbour id, rescaled weight)`` of the edges kept for the nodes ``dst``: every edge of a
+        node with at most ``fanout`` neighbours, else ``fanout`` of them drawn uniformly without replacement
+        (Floyd's algorithm, vectorised over the nodes: ``fanout`` draws per node, whatever its degree)."""
         indptr = self.off_diagonal.indptr
         starts = indptr[dst].astype(np.int64)
         degree = (indptr[dst + 1] - indptr[dst]).astype(np.int64)
-        rows = np.repeat(np.arange(len(dst)), degree)
-        offsets = np.arange(int(degree.sum())) - np.repeat(np.cumsum(degree) - degree, degree)
-        positions = np.repeat(starts, degree) + offsets
-        if fanout is not None and (degree > fanout).any():
-            # a random order within each row (rows stay grouped), then the first `fanout` of each row
-            order = np.lexsort((self.rng.random(len(positions)), rows))
-            keep = offsets < fanout  # offsets = rank within the row, unchanged by a within-row reordering
-            positions, rows = positions[order][keep], rows[keep]
+        every = np.ones(len(dst), dtype=bool) if fanout is None else degree <= fanout
+        rows = np.repeat(np.flatnonzero(every), degree[every])
+        offsets = np.arange(len(rows)) - np.repeat(np.cumsum(degree[every]) - degree[every], degree[every])
+        positions = np.repeat(starts[every], degree[every]) + offsets
+        if not every.all():
+            big = np.flatnonzero(~every)
+            n = degree[big]
+            chosen = np.empty((len(big), fanout), dtype=np.int64)
+            for i in range(fanout):  # Floyd: for j = n - fanout .. n - 1, draw t in [0, j]; take j if t is taken
+                j = n - fanout + i
+                t = np.minimum((self.rng.random(len(big)) * (j + 1)).astype(np.int64), j)
+                taken = (chosen[:, :i] == t[:, None]).any(axis=1)
+                chosen[:, i] = np.where(taken, j, t)
+            rows = np.concatenate([rows, np.repeat(big, fanout)])
+            positions = np.concatenate([positions, (starts[big][:, None] + chosen).ravel()])
         cols = self.off_diagonal.indices[positions].astype(np.int64)
         weights = self.off_diagonal.data[positions].astype(np.float64)
         kept = np.bincount(rows, weights=weights, minlength=len(dst))
