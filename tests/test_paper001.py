@@ -101,6 +101,18 @@ def test_a_louder_signal_makes_the_latent_easier_to_read():
     assert readability(0.2) + 0.1 < readability(0.6) < readability(1.5)
 
 
+def test_calibrated_amplitude_is_the_logged_value_and_its_seed_mean_meets_the_target():
+    """The default of ``SignalSpec.amplitude`` is the one benchmarks/calibrate_synthetic_001.py chose, and the log
+    shows the text-only baseline's mean test MAE over its seeds within the stated tolerance of the target."""
+    log = (Path(__file__).parents[1] / "benchmarks/results/calibrate_synthetic_001.md").read_text()
+    chosen = log.split("**amplitude = ")[1]
+    amplitude = float(chosen.split("**")[0])
+    mean, target = (float(chosen.split(word)[1].split()[0]) for word in ("test MAE ", "target "))
+    tolerance = float(chosen.split("tolerance ")[1].split(";")[0])
+    assert SignalSpec().amplitude == amplitude
+    assert abs(mean - target) <= tolerance and "mean over seeds [0, 1, 2, 3, 4]" in log
+
+
 def test_run_models_is_deterministic_and_tables_build():
     data = synthetic_multimodal(TINY, seed=0)
     first, history, runs = mm.run_models(data, "synthetic tiny", (PROPOSED, "TFN"), SETTINGS, (0, 1))

@@ -72,7 +72,7 @@ class SignalSpec:
 
     signal_share: dict[str, float] = field(default_factory=lambda: {"text": 0.45, "audio": 0.15, "vision": 0.15})
     interaction_share: float = 0.1
-    amplitude: float = 0.5375  # calibrated: text-only test MAE 0.971 against 0.961 on real MOSI (module docstring)
+    amplitude: float = 1.025  # calibrated: text-only test MAE 0.967 (mean of 5 seeds) against 0.961 on real MOSI
     scale: float = 1.4
     label_counts: dict[float, int] | None = field(default_factory=lambda: dict(MOSI_TRAIN_LABEL_COUNTS))
 
